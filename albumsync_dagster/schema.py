@@ -1,0 +1,114 @@
+"""SQLAlchemy Core declarations of the tables the project reads and writes.
+
+The DDL that creates them lives in ``sql/`` (applied by :mod:`albumsync_dagster.migrations`);
+these declarations only build statements, so they list the columns the code uses.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+metadata = MetaData()
+
+# The seed's table, exactly as its DDL shapes it (unquoted identifiers: ImageUrl -> imageurl).
+photo_metadata = Table(
+    "photo_metadata",
+    metadata,
+    Column("photo_id", UUID(as_uuid=True), primary_key=True),
+    Column("image_key", Text, nullable=False, unique=True),
+    Column("album_key", Text),
+    Column("album_name", Text),
+    Column("imageurl", Text),
+    Column("thumbnailurl", Text),
+    Column("sport_type", Text),
+    Column("photo_date", DateTime(timezone=False)),
+    Column("updated_at", DateTime(timezone=False)),
+)
+
+# Written by the AI enrichment pipeline; watched by the enrichment sensor.
+album_enrichment = Table(
+    "album_enrichment",
+    metadata,
+    Column("album_key", Text, primary_key=True),
+    Column("teams", ARRAY(Text)),
+    Column("event_name", Text),
+    Column("sport_type", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Audit trail of every album-name change, also the intent log for crash repair.
+# status: pending (intent written, SmugMug not yet confirmed), completed, failed.
+album_name_changes = Table(
+    "album_name_changes",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("album_key", Text, nullable=False),
+    Column("old_name", Text),
+    Column("new_name", Text),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("smugmug_renamed", Text),  # 'yes' once SmugMug confirmed the PATCH, 'no' rows-only
+    Column("rows_updated", Integer),
+    Column("error", Text),
+    Column("rollback_of", BigInteger),
+    Column("completed_at", DateTime(timezone=True)),
+)
+
+# Snapshot of the SmugMug account's albums, refreshed by the catalog.
+smugmug_albums = Table(
+    "smugmug_albums",
+    metadata,
+    Column("album_key", Text, primary_key=True),
+    Column("name", Text),
+    Column("url_name", Text),
+    Column("image_count", Integer),
+    Column("album_date", DateTime(timezone=True)),
+    Column("last_updated", DateTime(timezone=True)),
+    Column("images_last_updated", DateTime(timezone=True)),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("gone_at", DateTime(timezone=True)),
+)
+
+# Every canonical-name computation, so drift can be followed over time.
+canonical_name_history = Table(
+    "canonical_name_history",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("album_key", Text, nullable=False),
+    Column("current_name", Text),
+    Column("canonical_name", Text),
+    Column("drift_score", Integer),
+    Column("photo_count", Integer),
+    Column("dated_photo_count", Integer),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Column("details", JSONB),
+)
+
+# Albums the pipeline must not rename (a person chose the name, or an operator said so).
+album_locks = Table(
+    "album_locks",
+    metadata,
+    Column("album_key", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("locked_by", Text, nullable=False),
+    Column("locked_at", DateTime(timezone=True), nullable=False),
+)
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Text, primary_key=True),
+    Column("checksum", Text, nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)

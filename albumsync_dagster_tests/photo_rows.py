@@ -1,0 +1,77 @@
+"""Test data: photo rows inserted straight into the real photo_metadata table."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from albumsync_dagster.schema import photo_metadata
+
+
+def insert_photos(
+    engine: Engine,
+    album_key: str | None,
+    name: str | None,
+    count: int,
+    *,
+    prefix: str | None = None,
+    updated_at: datetime | None = None,
+) -> list[str]:
+    """Insert ``count`` rows for one album; returns their image keys."""
+    prefix = prefix or f"{album_key or 'nokey'}-{uuid.uuid4().hex[:6]}"
+    keys = [f"{prefix}-{i:05d}" for i in range(count)]
+    stamp = updated_at or datetime(2024, 1, 1)
+    with engine.begin() as conn:
+        conn.execute(
+            photo_metadata.insert(),
+            [
+                {
+                    "photo_id": uuid.uuid4(),
+                    "image_key": key,
+                    "album_key": album_key,
+                    "album_name": name,
+                    "imageurl": f"https://photos.smugmug.com/photos/i-{key}/0/L/i-{key}-L.jpg",
+                    "thumbnailurl": None,
+                    "sport_type": "soccer",
+                    "photo_date": datetime(2024, 5, 30, 19) + timedelta(seconds=i),
+                    "updated_at": stamp,
+                }
+                for i, key in enumerate(keys)
+            ],
+        )
+    return keys
+
+
+def names_of(engine: Engine, album_key: str) -> dict[str | None, int]:
+    """How many rows of the album carry each name."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(photo_metadata.c.album_name, sa.func.count())
+            .where(photo_metadata.c.album_key == album_key)
+            .group_by(photo_metadata.c.album_name)
+        )
+        return {name: int(n) for name, n in rows}
+
+
+def audit_rows(engine: Engine, album_key: str | None = None) -> list[sa.Row]:
+    query = "SELECT * FROM album_name_changes"
+    params: dict[str, object] = {}
+    if album_key:
+        query += " WHERE album_key = :k"
+        params["k"] = album_key
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(query + " ORDER BY id"), params))
+
+
+def updated_at_of(engine: Engine, image_keys: Iterable[str]) -> dict[str, datetime]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(photo_metadata.c.image_key, photo_metadata.c.updated_at).where(
+                photo_metadata.c.image_key.in_(list(image_keys))
+            )
+        )
+        return {key: stamp for key, stamp in rows}
