@@ -99,6 +99,8 @@ def name_problem(name: object) -> str | None:
 # One statement per batch. The CTEs see one snapshot: `previous` reads the prevailing old
 # name of the rows about to change, `written` changes them, `audit` records one row per
 # album whose rows changed. Row locks are taken in album-key order (the input is sorted).
+# The redundant `= ANY(:keys)` gives the planner an index condition: without it, it
+# estimates the unnest badly and hashes the whole table for every batch.
 _BATCH_SYNC = sa.text(
     """
     WITH wanted AS (
@@ -108,14 +110,17 @@ _BATCH_SYNC = sa.text(
     previous AS (
         SELECT p.album_key, mode() WITHIN GROUP (ORDER BY p.album_name) AS old_name
         FROM photo_metadata p JOIN wanted w ON w.album_key = p.album_key
-        WHERE p.album_name IS DISTINCT FROM w.new_name
+        WHERE p.album_key = ANY(CAST(:keys AS text[]))
+          AND p.album_name IS DISTINCT FROM w.new_name
         GROUP BY p.album_key
     ),
     written AS (
         UPDATE photo_metadata p
         SET album_name = w.new_name, updated_at = now()
         FROM wanted w
-        WHERE p.album_key = w.album_key AND p.album_name IS DISTINCT FROM w.new_name
+        WHERE p.album_key = w.album_key
+          AND p.album_key = ANY(CAST(:keys AS text[]))
+          AND p.album_name IS DISTINCT FROM w.new_name
         RETURNING p.album_key
     ),
     counted AS (
