@@ -40,6 +40,7 @@ class BatchResult:
     # Rows written per album key that succeeded (0 when already in sync).
     updated_by_album: dict[str, int] = field(default_factory=dict)
     failed_keys: list[str] = field(default_factory=list)
+    errors_by_album: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,9 @@ def name_problem(name: object) -> str | None:
 _BATCH_SYNC = sa.text(
     """
     WITH wanted AS (
-        SELECT album_key, new_name
-        FROM unnest(CAST(:keys AS text[]), CAST(:names AS text[])) AS w(album_key, new_name)
+        SELECT album_key, new_name, audited
+        FROM unnest(CAST(:keys AS text[]), CAST(:names AS text[]), CAST(:audit AS boolean[]))
+             AS w(album_key, new_name, audited)
     ),
     previous AS (
         SELECT p.album_key, mode() WITHIN GROUP (ORDER BY p.album_name) AS old_name
@@ -135,6 +137,7 @@ _BATCH_SYNC = sa.text(
         FROM counted c
         JOIN wanted w ON w.album_key = c.album_key
         LEFT JOIN previous pr ON pr.album_key = c.album_key
+        WHERE w.audited
         RETURNING album_key
     )
     SELECT w.album_key,
@@ -158,24 +161,25 @@ def batch_sync_albums(
     the others commit. Each album's rows change together or not at all.
     """
     pairs = list(renames)
-    errors: list[str] = []
+    by_album: dict[str, str] = {}
     failed: set[str] = set()
+
+    def fail(key: str, message: str) -> None:
+        by_album.setdefault(key, message)
+        failed.add(key)
+
     counts = Counter(key for key, _ in pairs)
     valid: dict[str, str] = {}
     for key, name in pairs:
         if not isinstance(key, str) or not key.strip():
-            errors.append(f"album key {key!r}: not a valid album key")
-            failed.add(str(key))
+            fail(str(key), f"album key {key!r}: not a valid album key")
             continue
         if counts[key] > 1:
-            if key not in failed:
-                errors.append(f"album {key}: given {counts[key]} times in one batch; not synced")
-                failed.add(key)
+            fail(key, f"album {key}: given {counts[key]} times in one batch; not synced")
             continue
         problem = name_problem(name)
         if problem:
-            errors.append(f"album {key}: {problem}; not synced")
-            failed.add(key)
+            fail(key, f"album {key}: {problem}; not synced")
             continue
         valid[key] = name
 
@@ -183,7 +187,7 @@ def batch_sync_albums(
     if valid:
         try:
             with engine.begin() as conn:
-                outcome = _sync_in_one_statement(conn, valid, source, changed_by)
+                outcome = sync_rows_in_transaction(conn, valid, source, changed_by)
         except sa.exc.DBAPIError:
             # One album's rows broke the statement (a trigger, a constraint): find it by
             # syncing album by album, so the rest of the batch still commits.
@@ -192,38 +196,48 @@ def batch_sync_albums(
                 try:
                     with engine.begin() as conn:
                         outcome.update(
-                            _sync_in_one_statement(conn, {key: valid[key]}, source, changed_by)
+                            sync_rows_in_transaction(conn, {key: valid[key]}, source, changed_by)
                         )
                 except sa.exc.DBAPIError as exc:
                     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-                    errors.append(f"album {key}: database refused the update: {reason}")
-                    failed.add(key)
+                    fail(key, f"album {key}: database refused the update: {reason}")
         for key, (updated, has_rows) in outcome.items():
             if not has_rows:
-                errors.append(f"album {key}: no photo rows carry this album key; not synced")
-                failed.add(key)
+                fail(key, f"album {key}: no photo rows carry this album key; not synced")
             else:
                 updated_by_album[key] = updated
 
     return BatchResult(
         success=len(updated_by_album),
         failed=len(failed),
-        errors=errors,
+        errors=list(by_album.values()),
         updated=sum(updated_by_album.values()),
         updated_by_album=updated_by_album,
         failed_keys=sorted(failed),
+        errors_by_album=by_album,
     )
 
 
-def _sync_in_one_statement(
-    conn: Connection, renames: dict[str, str], source: str, changed_by: str
+def sync_rows_in_transaction(
+    conn: Connection,
+    renames: dict[str, str],
+    source: str,
+    changed_by: str,
+    *,
+    unaudited: frozenset[str] = frozenset(),
 ) -> dict[str, tuple[int, bool]]:
+    """One statement bringing each album's rows to its name: ``{key: (rows written, has rows)}``.
+
+    Runs in the caller's transaction. Albums in ``unaudited`` get no audit row here: the
+    caller completes an audit row of its own (a SmugMug rename's intent) in the same transaction.
+    """
     keys = sorted(renames)
     rows = conn.execute(
         _BATCH_SYNC,
         {
             "keys": keys,
             "names": [renames[k] for k in keys],
+            "audit": [k not in unaudited for k in keys],
             "source": source,
             "changed_by": changed_by,
         },

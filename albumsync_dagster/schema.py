@@ -80,6 +80,17 @@ smugmug_albums = Table(
     Column("gone_at", DateTime(timezone=True)),
 )
 
+# Capture times of each album's images as last fetched from SmugMug.
+smugmug_images = Table(
+    "smugmug_images",
+    metadata,
+    Column("album_key", Text, primary_key=True),
+    Column("image_key", Text, primary_key=True),
+    Column("date_time_original", DateTime(timezone=True)),
+    Column("origin", Text),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+)
+
 # Every canonical-name computation, so drift can be followed over time.
 canonical_name_history = Table(
     "canonical_name_history",

@@ -29,6 +29,7 @@ DATA_TABLES = (
     "smugmug_albums",
     "canonical_name_history",
     "album_locks",
+    "smugmug_images",
 )
 
 

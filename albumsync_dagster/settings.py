@@ -1,0 +1,45 @@
+"""Run settings from the environment (DESIGN.md's table), validated once with clear errors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from albumsync_dagster.naming.event_dates import resolve_zone
+
+DEFAULT_DRIFT_THRESHOLD = 20
+DEFAULT_BATCH_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    timezone: str = "UTC"
+    drift_threshold: int = DEFAULT_DRIFT_THRESHOLD
+    batch_size: int = DEFAULT_BATCH_SIZE
+    database_url: str | None = None  # None: the embedded PostgreSQL
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        timezone = env.get("ALBUMSYNC_TIMEZONE", "").strip() or "UTC"
+        resolve_zone(timezone)  # raises ValueError naming an unknown zone
+        return cls(
+            timezone=timezone,
+            drift_threshold=_int(env, "ALBUMSYNC_DRIFT_THRESHOLD", DEFAULT_DRIFT_THRESHOLD, 0, 100),
+            batch_size=_int(env, "ALBUMSYNC_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, 10_000),
+            database_url=env.get("ALBUMSYNC_DATABASE_URL", "").strip() or None,
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value} is outside {low}..{high}")
+    return value

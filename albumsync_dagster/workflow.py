@@ -1,0 +1,771 @@
+"""The per-album workflow: fetch, name, decide, rename on SmugMug, rows follow, verify.
+
+Four steps, each over a batch of album keys, each keeping its results in PostgreSQL so the
+Dagster assets can run them one by one and the CLI all at once (:func:`sync_albums`):
+
+1. :func:`fetch_albums`: albums and their images' capture times from SmugMug into the snapshot.
+2. :func:`compute_canonical_names`: canonical name and drift from the snapshot and the
+   enrichment, recorded in ``canonical_name_history``.
+3. :func:`apply_renames`: rename on SmugMug where a canonical name exists, the drift is over
+   the threshold and the album is not locked. Per album: take the album's mutex, re-read it
+   from SmugMug (never overwrite a name changed since step 1), write a pending intent, PATCH,
+   then in one transaction bring the rows to the new name and complete the intent. A crash or a
+   database failure after the PATCH leaves the intent pending; :func:`repair_pending` (run
+   first by every later step 3, and by ``albumsync repair``) completes it.
+4. :func:`sync_photo_rows`: rows of every album follow SmugMug's current name (a name set by
+   hand on SmugMug reaches the rows too), set-based; then verify.
+
+A name we set on SmugMug that later reads differently was changed by a person: the album is
+locked and reported, never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from albumsync_dagster import album_sync
+from albumsync_dagster.catalog import mark_gone, store_albums
+from albumsync_dagster.locks import AlbumBusy, album_locks_for, album_mutex, lock_album
+from albumsync_dagster.naming import Enrichment, name_album
+from albumsync_dagster.schema import album_enrichment, smugmug_albums, smugmug_images
+from albumsync_dagster.settings import Settings
+from albumsync_dagster.smugmug import (
+    Album,
+    AlbumImage,
+    SmugMugClient,
+    SmugMugError,
+    SmugMugNotFound,
+)
+
+log = logging.getLogger("albumsync.workflow")
+
+# Actions, as reported per album.
+RENAMED = "renamed"
+WOULD_RENAME = "would_rename"
+KEPT = "kept"  # drift within the threshold
+NO_CANONICAL = "no_canonical"  # nothing usable to build a name from
+LOCKED = "locked"
+HUMAN_RENAMED = "human_renamed"  # a person changed the name we set: locked now
+CHANGED_SINCE_PLANNED = "changed_since_planned"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    albums: dict[str, Album]
+    image_counts: dict[str, int]
+    errors: dict[str, str] = field(default_factory=dict)
+    gone: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NamePlan:
+    album_key: str
+    current_name: str
+    canonical_name: str | None
+    drift_score: int | None
+    photo_count: int
+    dated_photo_count: int
+    enrichment: Enrichment | None
+
+
+@dataclass(frozen=True)
+class RenameOutcome:
+    album_key: str
+    action: str
+    reason: str
+    old_name: str | None = None
+    new_name: str | None = None
+    rows_updated: int = 0
+    error: str | None = None
+    change_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RowSyncOutcome:
+    updated_by_album: dict[str, int]
+    verification: dict[str, album_sync.Verification]
+    errors: dict[str, str] = field(default_factory=dict)
+    would_update: dict[str, int] = field(default_factory=dict)  # dry run
+
+
+@dataclass(frozen=True)
+class RepairOutcome:
+    change_id: int
+    album_key: str
+    status: str  # completed | failed | skipped
+    detail: str
+    rows_updated: int = 0
+
+
+@dataclass(frozen=True)
+class AlbumOutcome:
+    """What happened to one album in a sync: the line a person reads."""
+
+    album_key: str
+    current_name: str | None
+    canonical_name: str | None
+    drift_score: int | None
+    action: str
+    reason: str
+    smugmug_name: str | None
+    rows_updated: int
+    synced: bool | None  # None in a dry run
+    issues: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.action == FAILED or self.error is not None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        return str(exc.orig).strip().splitlines()[0]
+    return str(exc)
+
+
+# --- step 1 -------------------------------------------------------------------------------
+
+
+def fetch_albums(
+    engine: Engine,
+    client: SmugMugClient,
+    album_keys: Sequence[str],
+    *,
+    known: Mapping[str, Album] | None = None,
+) -> FetchOutcome:
+    """Fetch each album (unless ``known`` has it) and its images; store them in the snapshot.
+
+    Costs 1 + ceil(n / page size) requests per album of n images (none for a known album's
+    own record). An album SmugMug no longer has is marked gone and reported.
+    """
+    albums: dict[str, Album] = {}
+    images: dict[str, list[AlbumImage]] = {}
+    errors: dict[str, str] = {}
+    gone: list[str] = []
+    for key in album_keys:
+        try:
+            album = (known or {}).get(key) or client.get_album(key)
+            images[key] = client.list_album_images(key)
+            albums[key] = album
+        except SmugMugNotFound:
+            gone.append(key)
+            errors[key] = f"album {key}: not found on SmugMug (deleted?)"
+        except SmugMugError as exc:
+            errors[key] = f"album {key}: fetching from SmugMug failed: {exc}"
+    with engine.begin() as conn:
+        store_albums(conn, albums.values())
+        if gone:
+            mark_gone(conn, gone)
+        if images:
+            conn.execute(
+                sa.delete(smugmug_images).where(smugmug_images.c.album_key.in_(list(images)))
+            )
+            rows = [
+                {
+                    "album_key": key,
+                    "image_key": image.image_key,
+                    "date_time_original": image.date_time_original,
+                    "origin": image.origin,
+                    "fetched_at": sa.func.now(),
+                }
+                for key, listed in images.items()
+                for image in {i.image_key: i for i in listed}.values()
+            ]
+            if rows:
+                conn.execute(sa.insert(smugmug_images), rows)
+    return FetchOutcome(
+        albums=albums,
+        image_counts={k: len(v) for k, v in images.items()},
+        errors=errors,
+        gone=gone,
+    )
+
+
+# --- step 2 -------------------------------------------------------------------------------
+
+
+def read_enrichments(engine: Engine, album_keys: Sequence[str]) -> dict[str, Enrichment]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(album_enrichment).where(album_enrichment.c.album_key.in_(list(album_keys)))
+        )
+        return {
+            r.album_key: Enrichment(
+                teams=tuple(r.teams or ()), event_name=r.event_name, sport_type=r.sport_type
+            )
+            for r in rows
+        }
+
+
+def compute_canonical_names(
+    engine: Engine, album_keys: Sequence[str], *, tz: str = "UTC"
+) -> dict[str, NamePlan]:
+    """Canonical name and drift for each album in the snapshot; recorded with a timestamp."""
+    keys = list(album_keys)
+    with engine.connect() as conn:
+        snapshot = {
+            r.album_key: r
+            for r in conn.execute(
+                sa.select(smugmug_albums).where(
+                    smugmug_albums.c.album_key.in_(keys), smugmug_albums.c.gone_at.is_(None)
+                )
+            )
+        }
+        times: dict[str, list[AlbumImage]] = {k: [] for k in snapshot}
+        for r in conn.execute(
+            sa.select(
+                smugmug_images.c.album_key,
+                smugmug_images.c.image_key,
+                smugmug_images.c.date_time_original,
+            ).where(smugmug_images.c.album_key.in_(list(snapshot)))
+        ):
+            times[r.album_key].append(
+                AlbumImage(image_key=r.image_key, date_time_original=r.date_time_original)
+            )
+    enrichments = read_enrichments(engine, list(snapshot))
+    plans: dict[str, NamePlan] = {}
+    history = []
+    for key, row in snapshot.items():
+        enrichment = enrichments.get(key)
+        album = Album(
+            album_key=key, name=row.name or "", url_name=row.url_name or "", date=row.album_date
+        )
+        result = name_album(album, times[key], enrichment or Enrichment(), tz=tz)
+        plans[key] = NamePlan(
+            album_key=key,
+            current_name=row.name or "",
+            canonical_name=result.canonical_name,
+            drift_score=result.drift_score,
+            photo_count=result.photo_count,
+            dated_photo_count=result.dated_photo_count,
+            enrichment=enrichment,
+        )
+        history.append(
+            {
+                "album_key": key,
+                "current_name": row.name,
+                "canonical_name": result.canonical_name,
+                "drift_score": result.drift_score,
+                "photo_count": result.photo_count,
+                "dated_photo_count": result.dated_photo_count,
+                "computed_at": sa.func.now(),
+                "details": json.dumps(
+                    {
+                        "timezone": tz,
+                        "enrichment": None
+                        if enrichment is None
+                        else {
+                            "teams": list(enrichment.teams),
+                            "event_name": enrichment.event_name,
+                            "sport_type": enrichment.sport_type,
+                        },
+                        "event_dates": None
+                        if result.event_dates is None
+                        else {
+                            "first_day": result.event_dates.first_day.isoformat(),
+                            "last_day": result.event_dates.last_day.isoformat(),
+                            "main_day": result.event_dates.main_day.isoformat(),
+                            "stray_photos": result.event_dates.stray_photo_count,
+                            "from_fallback": result.event_dates.from_fallback,
+                        },
+                    }
+                ),
+            }
+        )
+    if history:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO canonical_name_history (album_key, current_name, canonical_name,"
+                    " drift_score, photo_count, dated_photo_count, details) VALUES (:album_key,"
+                    " :current_name, :canonical_name, :drift_score, :photo_count,"
+                    " :dated_photo_count, CAST(:details AS jsonb))"
+                ),
+                [{k: v for k, v in h.items() if k != "computed_at"} for h in history],
+            )
+    return plans
+
+
+def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePlan]:
+    """The most recent canonical-name computation of each album."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT DISTINCT ON (album_key) album_key, current_name, canonical_name,"
+                " drift_score, photo_count, dated_photo_count FROM canonical_name_history"
+                " WHERE album_key = ANY(:keys) ORDER BY album_key, id DESC"
+            ),
+            {"keys": list(album_keys)},
+        )
+        return {
+            r.album_key: NamePlan(
+                r.album_key,
+                r.current_name or "",
+                r.canonical_name,
+                r.drift_score,
+                r.photo_count or 0,
+                r.dated_photo_count or 0,
+                None,
+            )
+            for r in rows
+        }
+
+
+# --- step 3 -------------------------------------------------------------------------------
+
+
+def names_we_set(engine: Engine, album_keys: Sequence[str]) -> dict[str, str]:
+    """The last name this project set on SmugMug for each album (from the audit trail)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT DISTINCT ON (album_key) album_key, new_name FROM album_name_changes"
+                " WHERE album_key = ANY(:keys) AND smugmug_renamed = 'yes'"
+                " AND status = 'completed' ORDER BY album_key, id DESC"
+            ),
+            {"keys": list(album_keys)},
+        )
+        return {r.album_key: r.new_name for r in rows}
+
+
+def _write_intent(
+    engine: Engine,
+    album_key: str,
+    old: str,
+    new: str,
+    *,
+    changed_by: str,
+    source: str,
+    rollback_of: int | None = None,
+) -> int:
+    with engine.begin() as conn:
+        return int(
+            conn.execute(
+                sa.text(
+                    "INSERT INTO album_name_changes (album_key, old_name, new_name, changed_by,"
+                    " source, status, rollback_of) VALUES (:k, :old, :new, :by, :source,"
+                    " 'pending', :rollback_of) RETURNING id"
+                ),
+                {
+                    "k": album_key,
+                    "old": old,
+                    "new": new,
+                    "by": changed_by,
+                    "source": source,
+                    "rollback_of": rollback_of,
+                },
+            ).scalar_one()
+        )
+
+
+def _fail_change(engine: Engine, change_id: int, error: str, *, renamed: str = "no") -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE album_name_changes SET status = 'failed', error = :e,"
+                " smugmug_renamed = :r, completed_at = now() WHERE id = :id"
+            ),
+            {"id": change_id, "e": error, "r": renamed},
+        )
+
+
+def _complete_change(
+    engine: Engine, change_id: int, album_key: str, new_name: str, changed_by: str
+) -> int:
+    """Rows to the new name, snapshot updated and intent completed, in one transaction."""
+    with engine.begin() as conn:
+        outcome = album_sync.sync_rows_in_transaction(
+            conn, {album_key: new_name}, "smugmug", changed_by, unaudited=frozenset({album_key})
+        )
+        rows = outcome.get(album_key, (0, False))[0]
+        conn.execute(
+            sa.text(
+                "UPDATE album_name_changes SET status = 'completed', smugmug_renamed = 'yes',"
+                " rows_updated = :n, completed_at = now(), error = NULL WHERE id = :id"
+            ),
+            {"id": change_id, "n": rows},
+        )
+        conn.execute(
+            sa.update(smugmug_albums)
+            .where(smugmug_albums.c.album_key == album_key)
+            .values(name=new_name, seen_at=sa.func.now())
+        )
+    return rows
+
+
+def rename_on_smugmug(
+    engine: Engine,
+    client: SmugMugClient,
+    album_key: str,
+    *,
+    expected_current: str,
+    new_name: str,
+    changed_by: str,
+    source: str,
+    rollback_of: int | None = None,
+) -> RenameOutcome:
+    """Rename one album safely: mutex, re-read, intent, PATCH, rows and audit together."""
+    try:
+        with album_mutex(engine, album_key):
+            try:
+                fresh = client.get_album(album_key)
+            except SmugMugError as exc:
+                return RenameOutcome(
+                    album_key,
+                    FAILED,
+                    f"re-reading the album before renaming failed: {exc}",
+                    expected_current,
+                    new_name,
+                    error=str(exc),
+                )
+            if fresh.name != expected_current:
+                if fresh.name == new_name:
+                    return RenameOutcome(
+                        album_key, KEPT, "SmugMug already carries this name", fresh.name, new_name
+                    )
+                return RenameOutcome(
+                    album_key,
+                    CHANGED_SINCE_PLANNED,
+                    f"SmugMug's name changed since it was read ({expected_current!r} ->"
+                    f" {fresh.name!r}); not overwritten",
+                    fresh.name,
+                    new_name,
+                )
+            change_id = _write_intent(
+                engine,
+                album_key,
+                fresh.name,
+                new_name,
+                changed_by=changed_by,
+                source=source,
+                rollback_of=rollback_of,
+            )
+            try:
+                client.rename_album(album_key, new_name)
+            except (SmugMugError, ValueError) as exc:
+                _fail_change(engine, change_id, f"SmugMug refused the rename: {exc}")
+                return RenameOutcome(
+                    album_key,
+                    FAILED,
+                    f"SmugMug refused the rename: {exc}",
+                    fresh.name,
+                    new_name,
+                    error=str(exc),
+                    change_id=change_id,
+                )
+            try:
+                rows = _complete_change(engine, change_id, album_key, new_name, changed_by)
+            except sa.exc.DBAPIError as exc:
+                message = (
+                    f"renamed on SmugMug, but the photo rows could not be updated: {_reason(exc)};"
+                    " the change stays pending and the next run or `albumsync repair` completes it"
+                )
+                log.error("album %s: %s", album_key, message)
+                return RenameOutcome(
+                    album_key,
+                    RENAMED,
+                    message,
+                    fresh.name,
+                    new_name,
+                    error=message,
+                    change_id=change_id,
+                )
+            return RenameOutcome(
+                album_key,
+                RENAMED,
+                "renamed on SmugMug",
+                fresh.name,
+                new_name,
+                rows,
+                change_id=change_id,
+            )
+    except AlbumBusy as exc:
+        return RenameOutcome(
+            album_key, FAILED, str(exc), expected_current, new_name, error=str(exc)
+        )
+
+
+def apply_renames(
+    engine: Engine,
+    client: SmugMugClient,
+    album_keys: Sequence[str],
+    *,
+    threshold: int,
+    dry_run: bool,
+    changed_by: str = "albumsync",
+    source: str = "pipeline",
+    plans: Mapping[str, NamePlan] | None = None,
+) -> dict[str, RenameOutcome]:
+    """Decide and apply the renames of a batch (from the latest plans unless given)."""
+    keys = sorted(album_keys)
+    if not dry_run:
+        repair_pending(engine, client, keys, changed_by=changed_by)
+    plans = dict(plans) if plans is not None else latest_plans(engine, keys)
+    locks = album_locks_for(engine, keys)
+    ours = names_we_set(engine, keys)
+    outcomes: dict[str, RenameOutcome] = {}
+    for key in keys:
+        plan = plans.get(key)
+        if plan is None:
+            outcomes[key] = RenameOutcome(
+                key, FAILED, "no canonical name computed for this album yet", error="no plan"
+            )
+            continue
+        current, canonical = plan.current_name, plan.canonical_name
+        if key not in locks and key in ours and ours[key] != current:
+            reason = (
+                f"renamed by a person on SmugMug: we set {ours[key]!r}, SmugMug now says"
+                f" {current!r}; locked, never overwritten"
+            )
+            if not dry_run:
+                lock_album(engine, key, reason, "albumsync")
+            outcomes[key] = RenameOutcome(key, HUMAN_RENAMED, reason, current, canonical)
+        elif key in locks:
+            outcomes[key] = RenameOutcome(
+                key, LOCKED, f"locked: {locks[key].reason}", current, canonical
+            )
+        elif canonical is None:
+            outcomes[key] = RenameOutcome(
+                key, NO_CANONICAL, "no canonical name: no usable enrichment or dates", current
+            )
+        elif plan.drift_score is not None and plan.drift_score <= threshold:
+            outcomes[key] = RenameOutcome(
+                key, KEPT, f"drift {plan.drift_score} <= threshold {threshold}", current, canonical
+            )
+        elif dry_run:
+            outcomes[key] = RenameOutcome(
+                key,
+                WOULD_RENAME,
+                f"drift {plan.drift_score} > threshold {threshold}",
+                current,
+                canonical,
+            )
+        else:
+            outcomes[key] = rename_on_smugmug(
+                engine,
+                client,
+                key,
+                expected_current=current,
+                new_name=canonical,
+                changed_by=changed_by,
+                source=source,
+            )
+    return outcomes
+
+
+def repair_pending(
+    engine: Engine,
+    client: SmugMugClient,
+    album_keys: Sequence[str] | None = None,
+    *,
+    changed_by: str = "albumsync",
+) -> list[RepairOutcome]:
+    """Finish or close every pending change (all, or of the albums given).
+
+    SmugMug decides: if it carries the intended name the PATCH landed, so the rows follow and
+    the change completes; if it still carries the old name the PATCH never landed; anything
+    else was changed since, and the rows will follow SmugMug in step 4.
+    """
+    query = (
+        "SELECT id, album_key, old_name, new_name FROM album_name_changes WHERE status = 'pending'"
+    )
+    params: dict[str, object] = {}
+    if album_keys is not None:
+        query += " AND album_key = ANY(:keys)"
+        params["keys"] = list(album_keys)
+    with engine.connect() as conn:
+        pending = list(conn.execute(sa.text(query + " ORDER BY id"), params))
+    results: list[RepairOutcome] = []
+    for change in pending:
+        try:
+            with album_mutex(engine, change.album_key, wait_seconds=1):
+                try:
+                    album = client.get_album(change.album_key)
+                except SmugMugNotFound:
+                    _fail_change(engine, change.id, "album not found on SmugMug during repair")
+                    results.append(
+                        RepairOutcome(change.id, change.album_key, "failed", "album gone")
+                    )
+                    continue
+                if album.name == change.new_name:
+                    rows = _complete_change(
+                        engine, change.id, change.album_key, change.new_name, changed_by
+                    )
+                    results.append(
+                        RepairOutcome(
+                            change.id,
+                            change.album_key,
+                            "completed",
+                            "rename had reached SmugMug; rows updated",
+                            rows,
+                        )
+                    )
+                elif album.name == change.old_name:
+                    _fail_change(engine, change.id, "the rename never reached SmugMug")
+                    results.append(
+                        RepairOutcome(change.id, change.album_key, "failed", "rename not applied")
+                    )
+                else:
+                    _fail_change(
+                        engine,
+                        change.id,
+                        f"SmugMug's name changed since to {album.name!r}",
+                        renamed="unknown",
+                    )
+                    results.append(
+                        RepairOutcome(change.id, change.album_key, "failed", "changed since")
+                    )
+        except AlbumBusy:
+            results.append(
+                RepairOutcome(change.id, change.album_key, "skipped", "another process holds it")
+            )
+        except SmugMugError as exc:
+            results.append(RepairOutcome(change.id, change.album_key, "skipped", str(exc)))
+    return results
+
+
+# --- step 4 -------------------------------------------------------------------------------
+
+
+def smugmug_names(engine: Engine, album_keys: Sequence[str]) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(smugmug_albums.c.album_key, smugmug_albums.c.name).where(
+                smugmug_albums.c.album_key.in_(list(album_keys)),
+                smugmug_albums.c.gone_at.is_(None),
+            )
+        )
+        return {r.album_key: r.name for r in rows}
+
+
+def sync_photo_rows(
+    engine: Engine,
+    album_keys: Sequence[str],
+    *,
+    dry_run: bool,
+    source: str = "smugmug",
+    changed_by: str = "albumsync",
+) -> RowSyncOutcome:
+    """Bring every album's rows to SmugMug's current name (one statement), then verify."""
+    names = smugmug_names(engine, album_keys)
+    errors = {
+        k: f"album {k}: not in the SmugMug snapshot (fetch it first, or it was deleted)"
+        for k in album_keys
+        if k not in names
+    }
+    if dry_run:
+        by_key = {n.album_key: n for n in album_sync.album_names(engine, list(names))}
+        would = {
+            key: sum(count for name, count in by_key[key].names if name != expected)
+            for key, expected in names.items()
+            if key in by_key
+        }
+        return RowSyncOutcome({}, album_sync.verify_albums(engine, names), errors, would)
+    result = album_sync.batch_sync_albums(
+        engine, sorted(names.items()), source=source, changed_by=changed_by
+    )
+    errors.update(result.errors_by_album)
+    verification = album_sync.verify_albums(engine, names)
+    return RowSyncOutcome(result.updated_by_album, verification, errors)
+
+
+# --- all four -----------------------------------------------------------------------------
+
+
+def sync_albums(
+    engine: Engine,
+    client: SmugMugClient,
+    album_keys: Sequence[str],
+    *,
+    settings: Settings | None = None,
+    dry_run: bool,
+    threshold: int | None = None,
+    changed_by: str = "albumsync",
+    source: str = "cli",
+    known: Mapping[str, Album] | None = None,
+    on_album: Callable[[AlbumOutcome], None] | None = None,
+) -> list[AlbumOutcome]:
+    """Run the four steps over a batch and say, per album, what happened."""
+    settings = settings or Settings.from_env()
+    threshold = settings.drift_threshold if threshold is None else threshold
+    keys = list(dict.fromkeys(album_keys))
+    fetched = fetch_albums(engine, client, keys, known=known)
+    ok = [k for k in keys if k in fetched.albums]
+    plans = compute_canonical_names(engine, ok, tz=settings.timezone)
+    renames = apply_renames(
+        engine,
+        client,
+        ok,
+        threshold=threshold,
+        dry_run=dry_run,
+        changed_by=changed_by,
+        source=source,
+        plans=plans,
+    )
+    rows = sync_photo_rows(engine, ok, dry_run=dry_run, changed_by=changed_by)
+    names_now = smugmug_names(engine, ok)
+    outcomes: list[AlbumOutcome] = []
+    for key in keys:
+        if key not in fetched.albums:
+            outcome = AlbumOutcome(
+                key,
+                None,
+                None,
+                None,
+                FAILED,
+                fetched.errors.get(key, "not fetched"),
+                None,
+                0,
+                None if dry_run else False,
+                error=fetched.errors.get(key),
+            )
+        else:
+            plan, rename = plans.get(key), renames[key]
+            verification = rows.verification.get(key)
+            rows_written = (
+                rows.would_update.get(key, 0)
+                if dry_run
+                else (rename.rows_updated + rows.updated_by_album.get(key, 0))
+            )
+            issues = list(verification.issues) if verification else []
+            if key in rows.errors:
+                issues.append(rows.errors[key])
+            outcome = AlbumOutcome(
+                album_key=key,
+                current_name=plan.current_name if plan else None,
+                canonical_name=plan.canonical_name if plan else None,
+                drift_score=plan.drift_score if plan else None,
+                action=rename.action,
+                reason=rename.reason,
+                smugmug_name=names_now.get(key),
+                rows_updated=rows_written,
+                synced=None if dry_run else (verification.synced if verification else False),
+                issues=issues,
+                error=rename.error,
+            )
+        outcomes.append(outcome)
+        if on_album:
+            on_album(outcome)
+    return outcomes
+
+
+def changes_since(engine: Engine, since: datetime) -> list[sa.Row]:
+    """Audit rows written since ``since``, newest first."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.text(
+                    "SELECT * FROM album_name_changes WHERE changed_at >= :since ORDER BY id DESC"
+                ),
+                {"since": since},
+            )
+        )
