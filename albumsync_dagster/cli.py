@@ -87,7 +87,8 @@ def migrate_cmd(as_json: JsonOption = False) -> None:
     for name in report.applied:
         console.print(f"applied  {name}")
     console.print(
-        f"{len(report.applied)} migration(s) applied, {len(report.already_applied)} already in place"
+        f"{len(report.applied)} migration(s) applied,"
+        f" {len(report.already_applied)} already in place"
     )
 
 
@@ -124,6 +125,266 @@ def verify_cmd(
         print_verify_report(console, report, verbose=verbose)
     if not report.all_synced:
         raise typer.Exit(1)
+
+
+ACTION_STYLE = {
+    "renamed": "green",
+    "would_rename": "yellow",
+    "kept": "dim",
+    "no_canonical": "magenta",
+    "locked": "cyan",
+    "human_renamed": "cyan",
+    "changed_since_planned": "yellow",
+    "failed": "red",
+}
+
+
+def _mode(dry_run: bool, apply: bool) -> bool:
+    """True for a dry run; exactly one of the two flags is demanded."""
+    if dry_run == apply:
+        raise CommandFailed("say --dry-run to see what would change, or --apply to change it")
+    return dry_run
+
+
+def _album_line(outcome: Any) -> str:
+    style = ACTION_STYLE.get(outcome.action, "white")
+    drift = "-" if outcome.drift_score is None else str(outcome.drift_score)
+    current = escape(repr(outcome.current_name)) if outcome.current_name is not None else "?"
+    canonical = escape(repr(outcome.canonical_name)) if outcome.canonical_name else "(none)"
+    line = (
+        f"{escape(outcome.album_key)}  {current} -> {canonical}  drift {drift}  "
+        f"[{style}]{outcome.action}[/{style}]: {escape(outcome.reason)}"
+    )
+    if outcome.rows_updated:
+        line += f"  ({outcome.rows_updated:,} rows)"
+    if outcome.synced is False:
+        line += "  [red]✗ rows not in sync[/red]"
+    return line
+
+
+@command
+def sync_cmd(
+    album_key: Annotated[str | None, typer.Option("--album-key", help="One album.")] = None,
+    all_albums: Annotated[bool, typer.Option("--all", help="Every album of the account.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only.")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Rename and write.")] = False,
+    threshold: Annotated[
+        int | None, typer.Option("--threshold", min=0, max=100, help="Rename when drift > N.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch, name, rename on SmugMug over the threshold, rows follow, verify."""
+    from rich.progress import Progress
+
+    from albumsync_dagster.catalog import refresh_catalog
+    from albumsync_dagster.settings import Settings
+    from albumsync_dagster.smugmug import SmugMugClient
+    from albumsync_dagster.workflow import sync_albums
+
+    is_dry = _mode(dry_run, apply)
+    if bool(album_key) == all_albums:
+        raise CommandFailed("say --album-key K for one album, or --all")
+    settings = Settings.from_env()
+    engine = create_engine(settings.database_url)
+    outcomes: list[Any] = []
+    with SmugMugClient.from_env() as client:
+        if all_albums:
+            catalog = refresh_catalog(engine, client)
+            keys = catalog.known_keys
+            known = {a.album_key: a for a in catalog.albums}
+        else:
+            keys, known = [album_key or ""], {}
+        batches = [
+            keys[i : i + settings.batch_size] for i in range(0, len(keys), settings.batch_size)
+        ]
+        show_progress = all_albums and not as_json
+        with Progress(console=err_console, disable=not show_progress, transient=True) as progress:
+            task = progress.add_task("syncing albums", total=len(keys))
+
+            def report(outcome: Any) -> None:
+                outcomes.append(outcome)
+                progress.advance(task)
+                if not as_json:
+                    (progress.console if show_progress else console).print(_album_line(outcome))
+
+            for batch in batches:
+                sync_albums(
+                    engine,
+                    client,
+                    batch,
+                    settings=settings,
+                    dry_run=is_dry,
+                    threshold=threshold,
+                    source="cli",
+                    changed_by="albumsync-cli",
+                    known=known,
+                    on_album=report,
+                )
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.action] = counts.get(o.action, 0) + 1
+    failed = [o for o in outcomes if o.failed or o.synced is False]
+    if as_json:
+        emit_json(
+            {
+                "dry_run": is_dry,
+                "albums": outcomes,
+                "summary": {
+                    "albums": len(outcomes),
+                    "actions": counts,
+                    "rows_updated": sum(o.rows_updated for o in outcomes),
+                    "failed": len(failed),
+                },
+            }
+        )
+    else:
+        console.print()
+        summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
+        verb = "would update" if is_dry else "updated"
+        console.print(
+            f"[bold]{len(outcomes)} album(s)[/bold]: {summary or 'nothing'}; "
+            f"{verb} {sum(o.rows_updated for o in outcomes):,} photo row(s); "
+            f"{len(failed)} failed"
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+@command
+def repair_cmd(
+    album_key: Annotated[str | None, typer.Option("--album-key")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Complete or close renames left pending by a crash or a database failure."""
+    from albumsync_dagster.smugmug import SmugMugClient
+    from albumsync_dagster.workflow import repair_pending
+
+    engine = create_engine()
+    with SmugMugClient.from_env() as client:
+        results = repair_pending(engine, client, [album_key] if album_key else None)
+    if as_json:
+        emit_json(results)
+    else:
+        for r in results:
+            console.print(
+                f"change {r.change_id} album {escape(r.album_key)}: {r.status} ({escape(r.detail)})"
+            )
+        console.print(f"{len(results)} pending change(s) handled")
+    if any(r.status == "skipped" for r in results):
+        raise typer.Exit(1)
+
+
+@command
+def lock_cmd(
+    album_key: Annotated[str, typer.Argument(help="The album key.")],
+    reason: Annotated[str, typer.Option("--reason")] = "locked by hand",
+    as_json: JsonOption = False,
+) -> None:
+    """Never let the pipeline rename this album."""
+    from albumsync_dagster.locks import lock_album
+
+    created = lock_album(create_engine(), album_key, reason, "albumsync-cli")
+    if as_json:
+        emit_json({"album_key": album_key, "locked": True, "was_locked": not created})
+    else:
+        console.print(
+            f"album {escape(album_key)} " + ("locked" if created else "was already locked")
+        )
+
+
+@command
+def unlock_cmd(
+    album_key: Annotated[str, typer.Argument(help="The album key.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Let the pipeline rename this album again."""
+    from albumsync_dagster.locks import unlock_album
+
+    removed = unlock_album(create_engine(), album_key)
+    if as_json:
+        emit_json({"album_key": album_key, "locked": False, "was_locked": removed})
+    else:
+        console.print(f"album {escape(album_key)} " + ("unlocked" if removed else "was not locked"))
+
+
+@command
+def rollback_cmd(
+    since: Annotated[str, typer.Option("--since", help="Window: 30m, 2h, 1d, 1w.")],
+    album_key: Annotated[str | None, typer.Option("--album-key")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+    apply: Annotated[bool, typer.Option("--apply")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Restore SmugMug's names from before the window; the rows follow."""
+    from albumsync_dagster.rollback import REFUSED, parse_duration, rollback
+    from albumsync_dagster.smugmug import SmugMugClient
+
+    is_dry = _mode(dry_run, apply)
+    window = parse_duration(since)
+    engine = create_engine()
+    with SmugMugClient.from_env() as client:
+        items = rollback(
+            engine, client, window, album_key=album_key, dry_run=is_dry, changed_by="albumsync-cli"
+        )
+    if as_json:
+        emit_json({"dry_run": is_dry, "albums": items})
+    else:
+        for item in items:
+            console.print(
+                f"{escape(item.album_key)}  {escape(repr(item.smugmug_name))} -> "
+                f"{escape(repr(item.restore_to))}  {item.action}: {escape(item.reason)}"
+            )
+        console.print(f"{len(items)} album(s) in the window")
+    if any(item.action in (REFUSED, "failed") for item in items):
+        raise typer.Exit(1)
+
+
+@app.command("backfill-album-keys")
+def backfill_album_keys_cmd(as_json: JsonOption = False) -> None:
+    """Fill photo_metadata.album_key from SmugMug, by image key."""
+    with clear_errors():
+        from albumsync_dagster.backfill import backfill_album_keys
+        from albumsync_dagster.smugmug import SmugMugClient
+
+        engine = create_engine()
+        with SmugMugClient.from_env() as client:
+            result = backfill_album_keys(engine, client)
+        if as_json:
+            emit_json(result)
+            return
+        console.print(
+            f"filled album_key on {result.filled:,} row(s) from {result.albums_scanned:,} album(s);"
+            f" {len(result.unknown_image_keys):,} image key(s) SmugMug does not know"
+        )
+        for key in result.unknown_image_keys[:20]:
+            console.print(f"  unknown: {escape(key)}")
+
+
+@command
+def emulator_cmd(
+    port: Annotated[int, typer.Option("--port")] = 8900,
+    data: Annotated[str | None, typer.Option("--data", help="Account data file (JSON).")] = None,
+) -> None:
+    """Serve the local SmugMug emulator (the demo account unless --data is given)."""
+    from albumsync_dagster.emulator import serve
+
+    serve(port=port, data_file=data)
+
+
+@command
+def demo_cmd() -> None:
+    """What `make demo` runs: the whole pipeline once through Dagster, on local defaults."""
+    from albumsync_dagster.demo import run_demo
+
+    run_demo()
+
+
+@command
+def ui_cmd() -> None:
+    """`dagster dev` on the local defaults, the SmugMug emulator beside it (port 3000)."""
+    from albumsync_dagster.ui import run_ui
+
+    run_ui()
 
 
 def main() -> None:  # pragma: no cover - console script entry

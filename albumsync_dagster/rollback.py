@@ -1,0 +1,177 @@
+"""Roll back SmugMug renames made within a time window; the rows follow SmugMug.
+
+For each album renamed on SmugMug by this project within the window, the name to restore is
+the one it had before the window's first rename. Albums are handled newest change first.
+An album whose SmugMug name is no longer the last one we set was renamed by a person since:
+it is refused, with the reason, never overwritten. Rolling back twice changes nothing the
+second time. A restored album is locked, so the next sync does not rename it straight back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from albumsync_dagster.locks import lock_album
+from albumsync_dagster.smugmug import SmugMugClient
+from albumsync_dagster.workflow import FAILED, RENAMED, fetch_albums, rename_on_smugmug
+
+RESTORED = "restored"
+WOULD_RESTORE = "would_restore"
+ALREADY_RESTORED = "already_restored"
+REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class RollbackItem:
+    album_key: str
+    smugmug_name: str | None  # SmugMug's name when the rollback looked
+    restore_to: str
+    action: str
+    reason: str
+    first_change_id: int
+    rows_updated: int = 0
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30m``, ``2h``, ``1d``, ``1w`` or a combination (``1d12h``) as a timedelta."""
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    total = timedelta()
+    number = ""
+    cleaned = text.strip().lower()
+    for ch in cleaned:
+        if ch.isdigit():
+            number += ch
+        elif ch in units and number:
+            total += timedelta(**{units[ch]: int(number)})
+            number = ""
+        else:
+            raise ValueError(f"--since {text!r}: use a duration such as 30m, 2h, 1d or 1w")
+    if number or total <= timedelta():
+        raise ValueError(f"--since {text!r}: use a duration such as 30m, 2h, 1d or 1w")
+    return total
+
+
+def plan_rollback(
+    engine: Engine, since: timedelta, album_key: str | None = None
+) -> list[tuple[str, int, str | None, str]]:
+    """(album key, first change id in window, name before it, last name we set), newest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                """
+                WITH ours AS (
+                    SELECT * FROM album_name_changes
+                    WHERE smugmug_renamed = 'yes' AND status = 'completed'
+                      AND (CAST(:key AS text) IS NULL OR album_key = :key)
+                ),
+                windowed AS (
+                    SELECT album_key, min(id) AS first_id, max(id) AS last_id
+                    FROM ours WHERE changed_at >= now() - CAST(:since AS interval)
+                    GROUP BY album_key
+                )
+                SELECT w.album_key, w.first_id, first.old_name AS restore_to,
+                       last_set.new_name AS last_set
+                FROM windowed w
+                JOIN ours first ON first.id = w.first_id
+                JOIN LATERAL (
+                    SELECT new_name FROM ours o WHERE o.album_key = w.album_key
+                    ORDER BY o.id DESC LIMIT 1
+                ) last_set ON true
+                ORDER BY w.last_id DESC
+                """
+            ),
+            {"key": album_key, "since": since},
+        )
+        return [(r.album_key, r.first_id, r.restore_to, r.last_set) for r in rows]
+
+
+def rollback(
+    engine: Engine,
+    client: SmugMugClient,
+    since: timedelta,
+    *,
+    album_key: str | None = None,
+    dry_run: bool,
+    changed_by: str = "albumsync",
+    on_item: Callable[[RollbackItem], None] | None = None,
+) -> list[RollbackItem]:
+    """Restore the names from before the window on SmugMug and in the rows."""
+    plan = plan_rollback(engine, since, album_key)
+    fetched = fetch_albums(engine, client, [key for key, *_ in plan])
+    items: list[RollbackItem] = []
+    for key, first_id, restore_to, last_set in plan:
+        album = fetched.albums.get(key)
+        current = album.name if album else None
+        if album is None:
+            item = RollbackItem(
+                key, None, restore_to or "", REFUSED, fetched.errors.get(key, "not found"), first_id
+            )
+        elif not restore_to:
+            item = RollbackItem(
+                key, current, "", REFUSED, "the name before the window is unknown", first_id
+            )
+        elif current == restore_to:
+            item = RollbackItem(
+                key, current, restore_to, ALREADY_RESTORED, "SmugMug has that name", first_id
+            )
+        elif current != last_set:
+            item = RollbackItem(
+                key,
+                current,
+                restore_to,
+                REFUSED,
+                f"renamed by a person since: we set {last_set!r}, SmugMug says {current!r}",
+                first_id,
+            )
+        elif dry_run:
+            item = RollbackItem(
+                key, current, restore_to, WOULD_RESTORE, f"{current!r} -> {restore_to!r}", first_id
+            )
+        else:
+            outcome = rename_on_smugmug(
+                engine,
+                client,
+                key,
+                expected_current=current,
+                new_name=restore_to,
+                changed_by=changed_by,
+                source="rollback",
+                rollback_of=first_id,
+            )
+            if outcome.action == RENAMED and outcome.error is None:
+                lock_album(
+                    engine,
+                    key,
+                    f"rolled back to {restore_to!r}; unlock to let the pipeline rename it",
+                    changed_by,
+                )
+                item = RollbackItem(
+                    key,
+                    current,
+                    restore_to,
+                    RESTORED,
+                    "restored on SmugMug and in the rows",
+                    first_id,
+                    outcome.rows_updated,
+                )
+            else:
+                item = RollbackItem(
+                    key,
+                    current,
+                    restore_to,
+                    FAILED if outcome.action == FAILED else outcome.action,
+                    outcome.reason,
+                    first_id,
+                )
+        items.append(item)
+        if on_item:
+            on_item(item)
+    return items
+
+
+__all__ = ["RollbackItem", "parse_duration", "plan_rollback", "rollback"]
