@@ -205,7 +205,7 @@ def sync_cmd(
                 outcomes.append(outcome)
                 progress.advance(task)
                 if not as_json:
-                    (progress.console if show_progress else console).print(_album_line(outcome))
+                    console.print(_album_line(outcome))
 
             for batch in batches:
                 sync_albums(

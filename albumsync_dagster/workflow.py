@@ -175,7 +175,6 @@ def fetch_albums(
                     "image_key": image.image_key,
                     "date_time_original": image.date_time_original,
                     "origin": image.origin,
-                    "fetched_at": sa.func.now(),
                 }
                 for key, listed in images.items()
                 for image in {i.image_key: i for i in listed}.values()
@@ -257,7 +256,6 @@ def compute_canonical_names(
                 "drift_score": result.drift_score,
                 "photo_count": result.photo_count,
                 "dated_photo_count": result.dated_photo_count,
-                "computed_at": sa.func.now(),
                 "details": json.dumps(
                     {
                         "timezone": tz,
@@ -290,7 +288,7 @@ def compute_canonical_names(
                     " :current_name, :canonical_name, :drift_score, :photo_count,"
                     " :dated_photo_count, CAST(:details AS jsonb))"
                 ),
-                [{k: v for k, v in h.items() if k != "computed_at"} for h in history],
+                history,
             )
     return plans
 
