@@ -235,9 +235,9 @@ def compute_canonical_names(
     history = []
     for key, row in snapshot.items():
         enrichment = enrichments.get(key)
-        album = Album(
-            album_key=key, name=row.name or "", url_name=row.url_name or "", date=row.album_date
-        )
+        # No fallback to the album's creation date: that is when the gallery was made, not
+        # when the event happened. An album with no dated photo is reported, not renamed.
+        album = Album(album_key=key, name=row.name or "", url_name=row.url_name or "")
         result = name_album(album, times[key], enrichment or Enrichment(), tz=tz)
         plans[key] = NamePlan(
             album_key=key,
@@ -735,7 +735,7 @@ def sync_albums(
                 else (rename.rows_updated + rows.updated_by_album.get(key, 0))
             )
             issues = list(verification.issues) if verification else []
-            if key in rows.errors:
+            if key in rows.errors and not issues:
                 issues.append(rows.errors[key])
             outcome = AlbumOutcome(
                 album_key=key,

@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine, make_url
 from albumsync_dagster.db import create_engine, sqlalchemy_url
 from albumsync_dagster.migrations import migrate
 
+pytest_plugins = ["albumsync_dagster_tests.emulator_fixtures"]
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SAMPLES = SHARED / "smugmug-samples"
 

@@ -1,0 +1,334 @@
+"""``sync_health``: the whole photo table against the SmugMug snapshot, and its checks.
+
+The queries are set-based (one statement each, grouped in PostgreSQL) so they stay cheap on
+a table of millions of rows: the checks fetch counts and a bounded sample, never every album.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import sqlalchemy as sa
+from pydantic import Field
+from sqlalchemy.engine import Engine
+
+from albumsync_dagster import album_sync
+from albumsync_dagster.dagster_layer.assets import photo_metadata_album_name, smugmug_album_catalog
+from albumsync_dagster.dagster_layer.metadata import listed, markdown_table
+from albumsync_dagster.dagster_layer.resources import PhotoDatabase
+
+DEFAULT_WITHOUT_ALBUM_KEY_LIMIT = 100
+RECENT_ACTIVITY_HOURS = 24
+SAMPLE = 20
+
+# --- queries (Dagster-free) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlbumCount:
+    album_key: str
+    photos: int
+
+
+@dataclass(frozen=True)
+class NameMismatch:
+    album_key: str
+    smugmug_name: str | None
+    photos: int
+    differing: int
+    row_names: list[str | None]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    albums_compared: int
+    mismatched: int
+    sample: list[NameMismatch]
+
+
+_ORPHANS = sa.text(
+    """
+    SELECT p.album_key, count(*) AS photos, count(*) OVER () AS total
+    FROM photo_metadata p
+    WHERE p.album_key IS NOT NULL
+      AND NOT EXISTS (
+          SELECT 1 FROM smugmug_albums s WHERE s.album_key = p.album_key AND s.gone_at IS NULL
+      )
+    GROUP BY p.album_key
+    ORDER BY p.album_key
+    LIMIT :limit
+    """
+)
+
+
+def find_orphan_album_keys(engine: Engine, limit: int = SAMPLE) -> tuple[int, list[AlbumCount]]:
+    """Album keys in the rows that the SmugMug snapshot does not list as live: (count, sample)."""
+    with engine.connect() as conn:
+        rows = list(conn.execute(_ORPHANS, {"limit": limit}))
+    total = int(rows[0].total) if rows else 0
+    return total, [AlbumCount(r.album_key, int(r.photos)) for r in rows]
+
+
+# One pass: each live album of the snapshot joined to its rows, grouped in PostgreSQL.
+_RECONCILE = sa.text(
+    """
+    WITH per_album AS (
+        SELECT s.album_key, s.name AS smugmug_name, count(*) AS photos,
+               count(*) FILTER (WHERE p.album_name IS DISTINCT FROM s.name) AS differing
+        FROM smugmug_albums s
+        JOIN photo_metadata p ON p.album_key = s.album_key
+        WHERE s.gone_at IS NULL
+        GROUP BY s.album_key, s.name
+    )
+    SELECT (SELECT count(*) FROM per_album) AS compared,
+           (SELECT count(*) FROM per_album WHERE differing > 0) AS mismatched,
+           m.album_key, m.smugmug_name, m.photos, m.differing,
+           (SELECT array_agg(DISTINCT p.album_name) FROM photo_metadata p
+             WHERE p.album_key = m.album_key
+               AND p.album_name IS DISTINCT FROM m.smugmug_name) AS row_names
+    FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL (
+        SELECT * FROM per_album WHERE differing > 0 ORDER BY album_key LIMIT :limit
+    ) AS m ON true
+    """
+)
+
+
+def reconcile_names(engine: Engine, limit: int = SAMPLE) -> Reconciliation:
+    """Albums whose rows carry any name other than SmugMug's (per the snapshot), in one query."""
+    with engine.connect() as conn:
+        rows = list(conn.execute(_RECONCILE, {"limit": limit}))
+    first = rows[0]
+    sample = [
+        NameMismatch(r.album_key, r.smugmug_name, int(r.photos), int(r.differing), r.row_names)
+        for r in rows
+        if r.album_key is not None
+    ]
+    return Reconciliation(int(first.compared), int(first.mismatched), sample)
+
+
+_LAST_ACTIVITY = sa.text(
+    "SELECT greatest("
+    " (SELECT max(computed_at) FROM canonical_name_history),"
+    " (SELECT max(changed_at) FROM album_name_changes))"
+)
+
+
+def last_sync_activity(engine: Engine) -> datetime | None:
+    """When the workflow last computed a name or changed one (CLI or Dagster), or None."""
+    with engine.connect() as conn:
+        return conn.execute(_LAST_ACTIVITY).scalar()
+
+
+def snapshot_album_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text("SELECT count(*) FROM smugmug_albums WHERE gone_at IS NULL")
+            ).scalar_one()
+        )
+
+
+# --- the asset -----------------------------------------------------------------------------
+
+
+@dg.asset(
+    group_name="health",
+    kinds={"postgres"},
+    deps=[photo_metadata_album_name, smugmug_album_catalog],
+)
+def sync_health(photo_db: PhotoDatabase) -> dg.MaterializeResult:
+    """The state of the whole photo table against SmugMug: counts a person watches daily."""
+    engine = photo_db.get_engine()
+    stats = album_sync.get_sync_stats(engine)
+    inconsistent = album_sync.find_inconsistent_albums(engine)
+    orphans, _ = find_orphan_album_keys(engine)
+    reconciliation = reconcile_names(engine)
+    last = last_sync_activity(engine)
+    return dg.MaterializeResult(
+        metadata={
+            "total_albums": dg.MetadataValue.int(stats.total_albums),
+            "total_photos": dg.MetadataValue.int(stats.total_photos),
+            "photos_with_album_key": dg.MetadataValue.int(stats.photos_with_album_key),
+            "photos_without_album_key": dg.MetadataValue.int(stats.photos_without_album_key),
+            "rows_updated_last_24h": dg.MetadataValue.int(stats.recently_updated),
+            "albums_with_several_names": dg.MetadataValue.int(len(inconsistent)),
+            "orphan_album_keys": dg.MetadataValue.int(orphans),
+            "albums_on_smugmug": dg.MetadataValue.int(snapshot_album_count(engine)),
+            "albums_not_matching_smugmug": dg.MetadataValue.int(reconciliation.mismatched),
+            "last_sync_activity": dg.MetadataValue.text(last.isoformat() if last else "never"),
+        }
+    )
+
+
+# --- the checks ----------------------------------------------------------------------------
+
+
+@dg.asset_check(
+    asset=sync_health,
+    description="No album's photo rows carry more than one name (or a name next to none).",
+)
+def no_inconsistent_album_names(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
+    keys = album_sync.find_inconsistent_albums(photo_db.get_engine())
+    return dg.AssetCheckResult(
+        passed=not keys,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            "every album's rows carry one name"
+            if not keys
+            else f"{len(keys)} album(s) whose rows carry several names: {listed(keys)}"
+        ),
+        metadata={
+            "albums_with_several_names": dg.MetadataValue.int(len(keys)),
+            "album_keys": dg.MetadataValue.json(keys[:SAMPLE]),
+        },
+    )
+
+
+class WithoutAlbumKeyConfig(dg.Config):
+    limit: int | None = Field(
+        default=None,
+        description="Most photo rows allowed without an album key. Unset: "
+        f"ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY (default {DEFAULT_WITHOUT_ALBUM_KEY_LIMIT}).",
+    )
+
+
+def without_album_key_limit(config_limit: int | None) -> int:
+    if config_limit is not None:
+        return config_limit
+    raw = os.environ.get("ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY", "").strip()
+    if not raw:
+        return DEFAULT_WITHOUT_ALBUM_KEY_LIMIT
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(
+            f"ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY={raw!r} is not a whole number"
+        ) from None
+
+
+@dg.asset_check(
+    asset=sync_health,
+    description="Photo rows without an album key stay within a limit "
+    "(`albumsync backfill-album-keys` fills them from SmugMug).",
+)
+def photos_without_album_key_within_limit(
+    config: WithoutAlbumKeyConfig, photo_db: PhotoDatabase
+) -> dg.AssetCheckResult:
+    engine = photo_db.get_engine()
+    limit = without_album_key_limit(config.limit)
+    count = album_sync.count_photos_without_album_key(engine)
+    sample = album_sync.get_photos_without_album_key(engine, limit=SAMPLE) if count else []
+    return dg.AssetCheckResult(
+        passed=count <= limit,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{count} photo row(s) without album key (limit {limit})",
+        metadata={
+            "photos_without_album_key": dg.MetadataValue.int(count),
+            "limit": dg.MetadataValue.int(limit),
+            "sample_image_keys": dg.MetadataValue.json([p.image_key for p in sample]),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=sync_health,
+    description="Every album key in the photo rows is an album SmugMug still has "
+    "(per the latest catalog snapshot).",
+)
+def no_orphan_album_keys(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
+    engine = photo_db.get_engine()
+    total, sample = find_orphan_album_keys(engine)
+    on_smugmug = snapshot_album_count(engine)
+    hint = (
+        " (the SmugMug catalog snapshot is empty: materialize smugmug_album_catalog first)"
+        if total and on_smugmug == 0
+        else ""
+    )
+    return dg.AssetCheckResult(
+        passed=total == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            "every album key in the rows is on SmugMug"
+            if total == 0
+            else f"{total} album key(s) in the rows that SmugMug does not have"
+            f"{hint}: {listed([o.album_key for o in sample])}"
+        ),
+        metadata={
+            "orphan_album_keys": dg.MetadataValue.int(total),
+            "albums_on_smugmug": dg.MetadataValue.int(on_smugmug),
+            "sample": markdown_table(
+                ["album key", "photo rows"], [(o.album_key, o.photos) for o in sample]
+            ),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=sync_health,
+    description=f"The sync ran in the last {RECENT_ACTIVITY_HOURS} hours "
+    "(a canonical name computed or an album name changed).",
+)
+def recent_sync_activity(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
+    last = last_sync_activity(photo_db.get_engine())
+    now = datetime.now(UTC)
+    age = now - last if last else None
+    passed = age is not None and age <= timedelta(hours=RECENT_ACTIVITY_HOURS)
+    if last is None:
+        description = "the sync has never run"
+    else:
+        description = (
+            f"last sync activity {age.total_seconds() / 3600:.1f} h ago ({last.isoformat()})"
+        )
+    return dg.AssetCheckResult(
+        passed=passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata={
+            "last_sync_activity": dg.MetadataValue.text(last.isoformat() if last else "never"),
+            "hours_since": dg.MetadataValue.float(round(age.total_seconds() / 3600, 2))
+            if age is not None
+            else dg.MetadataValue.text("never"),
+            "limit_hours": dg.MetadataValue.int(RECENT_ACTIVITY_HOURS),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=sync_health,
+    description="For every album SmugMug has, all its photo rows carry SmugMug's name "
+    "(one set-based reconciliation of the catalog snapshot against the rows).",
+)
+def smugmug_names_match_rows(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
+    result = reconcile_names(photo_db.get_engine())
+    return dg.AssetCheckResult(
+        passed=result.mismatched == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"all {result.albums_compared} album(s) match SmugMug"
+            if result.mismatched == 0
+            else f"{result.mismatched} of {result.albums_compared} album(s) have rows not "
+            f"carrying SmugMug's name: {listed([m.album_key for m in result.sample])}"
+        ),
+        metadata={
+            "albums_compared": dg.MetadataValue.int(result.albums_compared),
+            "albums_not_matching": dg.MetadataValue.int(result.mismatched),
+            "sample": markdown_table(
+                ["album key", "SmugMug name", "photos", "rows differing", "row names"],
+                [
+                    (m.album_key, m.smugmug_name, m.photos, m.differing, m.row_names)
+                    for m in result.sample
+                ],
+            ),
+        },
+    )
+
+
+HEALTH_CHECKS = [
+    no_inconsistent_album_names,
+    photos_without_album_key_within_limit,
+    no_orphan_album_keys,
+    recent_sync_activity,
+    smugmug_names_match_rows,
+]

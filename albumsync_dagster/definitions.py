@@ -1,0 +1,24 @@
+"""The ``albumsync`` code location: composes the Dagster layer, defines nothing itself."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from albumsync_dagster.dagster_layer import (
+    assets,
+    checks,
+    health,
+    jobs,
+    resources,
+    schedules,
+    sensors,
+)
+
+defs = dg.Definitions(
+    assets=[assets.smugmug_album_catalog, *assets.ALBUM_ASSETS, health.sync_health],
+    asset_checks=[checks.album_names_in_sync, *health.HEALTH_CHECKS],
+    jobs=[jobs.album_sync_job, jobs.sync_health_job],
+    schedules=[schedules.daily_sync_health_schedule],
+    sensors=[sensors.enrichment_sensor],
+    resources=resources.resources_from_env(),
+)

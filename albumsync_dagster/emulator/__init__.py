@@ -1,0 +1,80 @@
+"""A local SmugMug API v2 emulator: a real HTTP server (starlette + uvicorn) for tests and demos.
+
+It serves the subset of API v2 the project uses, with the real envelope, field names and
+paging (see ``../shared/smugmug-samples``)::
+
+    GET   /api/v2!authuser
+    GET   /api/v2/user/{nick}                 GET /api/v2/user/{nick}!albums   (count <= 100)
+    GET   /api/v2/album/{key}                 PATCH /api/v2/album/{key}  {"Name": ...}
+    GET   /api/v2/album/{key}!images          (count <= 1000)
+    GET   /api/v2/image/{key}-{serial}        GET /api/v2/image/{key} -> 301 to {key}-{serial}
+
+Requests must carry a valid OAuth 1.0a HMAC-SHA1 signature (query parameters signed) for
+the account's credentials, else 401 in SmugMug's envelope. ``_filter`` and ``_filteruri``
+trim objects; ``start`` (1-based) and ``count`` page lists.
+
+Programmatic use::
+
+    from albumsync_dagster.emulator import EmulatorStore, run_emulator, build_demo_store
+
+    store = EmulatorStore.from_file(path)         # or .from_dict(d), or build_demo_store(seed=0)
+    with run_emulator(store, port=0) as emu:      # uvicorn in a thread on 127.0.0.1
+        emu.base_url                              # "http://127.0.0.1:PORT"
+        emu.credentials                           # SMUGMUG_API_KEY, ..._SECRET, ..._ACCESS_TOKEN,
+                                                  # ..._ACCESS_TOKEN_SECRET, SMUGMUG_NICKNAME
+        emu.env()                                 # credentials + SMUGMUG_BASE_URL
+        emu.store.rename_by_hand(key, "New name") # a person renames on smugmug.com (no API call)
+        emu.store.album_name(key)                 # what SmugMug holds now
+        emu.faults.set_rate_limit(5, per_seconds=1.0)   # then 429 + Retry-After
+        emu.faults.set_error_rate(0.2, seed=1)          # seeded random 5xx
+        emu.faults.fail_next(2, status=503)             # the next 2 requests fail
+        emu.faults.set_latency(50)                      # ms added to every answer
+        emu.faults.fail_album(key, status=500, methods=("PATCH",), apply_patch=False)
+        emu.faults.delete_album(key)                    # 404 for it, gone from user!albums
+        emu.faults.reset()
+        emu.requests                              # [RecordedRequest(method, path, query, status)]
+        emu.log.count("PATCH", path_contains="/album/")  ;  emu.log.clear()
+
+From a shell: ``serve(port, data_file, **fault_flags)`` (what ``albumsync emulator`` runs)
+or ``python -m albumsync_dagster.emulator --help``.
+"""
+
+from albumsync_dagster.emulator.demo_account import DemoAccount, build_demo, build_demo_store
+from albumsync_dagster.emulator.faults import AlbumFault, Faults
+from albumsync_dagster.emulator.requests_log import RecordedRequest, RequestLog
+from albumsync_dagster.emulator.server import (
+    DEFAULT_PORT,
+    EmulatorStartError,
+    RunningEmulator,
+    faults_from_flags,
+    run_emulator,
+    serve,
+)
+from albumsync_dagster.emulator.store import (
+    DataFileError,
+    EmulatorAlbum,
+    EmulatorCredentials,
+    EmulatorImage,
+    EmulatorStore,
+)
+
+__all__ = [
+    "DEFAULT_PORT",
+    "AlbumFault",
+    "DataFileError",
+    "DemoAccount",
+    "EmulatorAlbum",
+    "EmulatorCredentials",
+    "EmulatorImage",
+    "EmulatorStartError",
+    "EmulatorStore",
+    "Faults",
+    "RecordedRequest",
+    "RequestLog",
+    "RunningEmulator",
+    "build_demo",
+    "build_demo_store",
+    "faults_from_flags",
+    "run_emulator",
+    "serve",
+]

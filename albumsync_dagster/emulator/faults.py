@@ -1,0 +1,193 @@
+"""Fault knobs of the emulator: rate limit, 5xx errors, latency, failing albums.
+
+Every knob can be set before the server starts or changed while it runs (tests do);
+``Faults`` is shared by the server thread and the test thread, hence the lock.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Shown in X-RateLimit-* headers when no limit is set: a budget no test run exhausts.
+NOMINAL_LIMIT = 100_000
+NOMINAL_WINDOW_SECONDS = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumFault:
+    """How requests about one album fail.
+
+    ``status`` 404 answers as if the album were deleted; 5xx as a server error.
+    ``methods`` the HTTP methods that fail (GET covers ``album/{key}`` and its ``!images``).
+    ``apply_patch`` makes a failing PATCH rename the album first (the answer is lost, the
+    change is not): a client must then find out from SmugMug what happened.
+    """
+
+    status: int = 500
+    methods: frozenset[str] = frozenset({"GET", "PATCH"})
+    apply_patch: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    """The rate limiter's verdict on one request, and the values of its headers."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_epoch: int
+    retry_after: int
+
+
+class Faults:
+    """The emulator's fault knobs (all off by default)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._seed = seed
+        self._random = random.Random(seed)
+        self.latency_ms: float = 0.0
+        self.error_rate: float = 0.0
+        self.error_status: int = 500
+        self._fail_next: deque[int] = deque()
+        self.rate_limit: int | None = None
+        self.rate_window_seconds: float = NOMINAL_WINDOW_SECONDS
+        self._window_start: float | None = None
+        self._window_used = 0
+        self._albums: dict[str, AlbumFault] = {}
+
+    # ------------------------------------------------------------------ knobs
+
+    def set_rate_limit(self, requests: int | None, per_seconds: float = 1.0) -> None:
+        """Allow ``requests`` per window of ``per_seconds``, then 429 + Retry-After; None: off."""
+        if requests is not None and requests < 0:
+            raise ValueError("requests must be >= 0 (or None for no limit)")
+        if per_seconds <= 0:
+            raise ValueError("per_seconds must be positive")
+        with self._lock:
+            self.rate_limit = requests
+            self.rate_window_seconds = (
+                per_seconds if requests is not None else NOMINAL_WINDOW_SECONDS
+            )
+            self._window_start = None
+            self._window_used = 0
+
+    def set_error_rate(self, rate: float, *, status: int = 500, seed: int | None = None) -> None:
+        """Fail this fraction (0..1) of requests with ``status``; seeded, so runs repeat."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate must be within 0..1")
+        _check_5xx(status)
+        with self._lock:
+            self.error_rate = rate
+            self.error_status = status
+            if seed is not None:
+                self._seed = seed
+                self._random = random.Random(seed)
+
+    def fail_next(self, count: int, status: int = 503) -> None:
+        """Fail the next ``count`` requests (that pass authentication) with ``status``."""
+        _check_5xx(status)
+        with self._lock:
+            self._fail_next.extend([status] * count)
+
+    def set_latency(self, milliseconds: float) -> None:
+        """Delay every answer by this many milliseconds."""
+        if milliseconds < 0:
+            raise ValueError("latency must be >= 0")
+        with self._lock:
+            self.latency_ms = milliseconds
+
+    def fail_album(
+        self,
+        album_key: str,
+        *,
+        status: int = 500,
+        methods: Iterable[str] = ("GET", "PATCH"),
+        apply_patch: bool = False,
+    ) -> None:
+        """Make requests about one album fail (404: as if deleted; 5xx: server error)."""
+        if status != 404:
+            _check_5xx(status)
+        wanted = frozenset(m.upper() for m in methods)
+        if not wanted <= {"GET", "PATCH"}:
+            raise ValueError("methods must be GET and/or PATCH")
+        with self._lock:
+            self._albums[album_key] = AlbumFault(status, wanted, apply_patch)
+
+    def delete_album(self, album_key: str) -> None:
+        """Answer 404 for this album, as SmugMug does for a deleted one."""
+        self.fail_album(album_key, status=404)
+
+    def clear_album(self, album_key: str) -> None:
+        """Stop failing this album."""
+        with self._lock:
+            self._albums.pop(album_key, None)
+
+    def reset(self) -> None:
+        """Turn every knob off."""
+        with self._lock:
+            self.latency_ms = 0.0
+            self.error_rate = 0.0
+            self.error_status = 500
+            self._fail_next.clear()
+            self.rate_limit = None
+            self.rate_window_seconds = NOMINAL_WINDOW_SECONDS
+            self._window_start = None
+            self._window_used = 0
+            self._albums.clear()
+            self._random = random.Random(self._seed)
+
+    # ------------------------------------------------------------------ used by the app
+
+    def take_rate(self, now: float | None = None) -> RateDecision:
+        """Count one request against the current window (a refused one does not count)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            window = self.rate_window_seconds
+            if self._window_start is None or now >= self._window_start + window:
+                self._window_start = now
+                self._window_used = 0
+            reset = self._window_start + window
+            limit = self.rate_limit
+            if limit is None:
+                self._window_used += 1
+                remaining = max(1, NOMINAL_LIMIT - self._window_used)
+                return RateDecision(True, NOMINAL_LIMIT, remaining, math.ceil(reset), 0)
+            if self._window_used >= limit:
+                retry = max(1, math.ceil(reset - now))
+                return RateDecision(False, limit, 0, math.ceil(reset), retry)
+            self._window_used += 1
+            return RateDecision(True, limit, limit - self._window_used, math.ceil(reset), 0)
+
+    def take_forced_error(self) -> int | None:
+        """The 5xx status this request must fail with, or None."""
+        with self._lock:
+            if self._fail_next:
+                return self._fail_next.popleft()
+            if self.error_rate > 0 and self._random.random() < self.error_rate:
+                return self.error_status
+            return None
+
+    def album_fault(self, album_key: str, method: str) -> AlbumFault | None:
+        """The fault configured for this album and method, or None."""
+        with self._lock:
+            fault = self._albums.get(album_key)
+        if fault is None or method.upper() not in fault.methods:
+            return None
+        return fault
+
+    def current_latency(self) -> float:
+        """Seconds to wait before answering."""
+        with self._lock:
+            return self.latency_ms / 1000.0
+
+
+def _check_5xx(status: int) -> None:
+    if not 500 <= status <= 599:
+        raise ValueError(f"status must be a 5xx code, got {status}")

@@ -1,0 +1,255 @@
+"""Drift score: how far an album's current name is from its canonical name, 0..100.
+
+Both names are split into a title and a date (see :mod:`.name_parts`, which also says how
+names are normalised: case, whitespace, dash style and ``vs``/``vs.``/``v`` do not count).
+
+    drift = 0                              if current == canonical (exactly)
+    drift = 2                              if the names are equal once normalised
+    drift = clamp(round(T + D), 2, 100)    otherwise
+
+Title drift T (0..100), on the normalised titles with spaces removed:
+
+    T = 0                                  equal titles
+    T = 100                                empty title (a date-only name) or a default name
+                                           (Untitled, New Album, IMG_2043, DSC_0001, Photos...)
+    T = min(100, 1.5 * (100 - ratio))      rapidfuzz ``fuzz.ratio`` of the two titles
+    T = min(that, 10 + 1.5 * (100 - ratio(swapped current, canonical)))
+                                           when both titles are ``A vs B``: two teams in
+                                           swapped order cost 10, plus any typo on top
+
+    T = max(that, 30)                      when the titles differ in a division word
+                                           (boys/girls, men/women, JV/varsity, coed) or in
+                                           their numbers ("Day 1"/"Day 2", "U12"/"U14"):
+                                           alike as strings, yet another event
+
+The factor 1.5 makes a title that shares under half its letters with the canonical one
+count as unrelated (T >= 80), while a one-letter typo in a 15-letter title stays near 5.
+
+Date drift D, the dates compared as dates (a name without a year takes the other name's):
+
+    0   same date, same notation (``May 30`` / ``may 30``)
+    6   same date, other notation (``5/30``, ``May 30th``, ``2024-05-30``, ``June 2024``)
+    12  current date more precise and inside the canonical range (``Jun 7`` for ``Jun 2024``),
+        or a date where the canonical name has none
+    25  current date less precise and containing it (``May 2024`` for ``May 30``), or
+        naming some of the canonical range's months but not all (``Jun 2024`` for
+        ``Jun-Jul 2024``)
+    35  ranges that overlap only in part
+    40  date missing from the current name
+    50  wrong date: no day in common, or a date that does not exist (``Feb 30``)
+
+So with the default threshold (rename when drift > 20): a case, dash or ``vs`` difference
+scores 2, swapped teams 10, a wrong or missing date 40-50 even with a perfect title, and a
+default or unrelated name 80-100.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from rapidfuzz.fuzz import ratio
+
+from .name_parts import (
+    DateSpan,
+    NameParts,
+    canonical_parts,
+    is_default_title,
+    name_readings,
+    normalise,
+    readings_of_normalised,
+    team_splits,
+)
+
+COSMETIC = 2
+TITLE_WEIGHT = 1.5
+SWAP_PENALTY = 10.0
+DISTINCTION_FLOOR = 30.0
+
+DATE_PENALTIES = {
+    "none": 0,  # neither name has a date
+    "same": 0,
+    "notation": 6,
+    "narrower": 12,
+    "extra": 12,
+    "wider": 25,
+    "incomplete": 25,
+    "overlap": 35,
+    "missing": 40,
+    "wrong": 50,
+}
+
+# A year standing in when neither name says one: a leap year, so that "Feb 29" exists.
+_ANY_YEAR = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class DriftExplanation:
+    """A drift score with its parts: title drift, date drift and how the dates relate."""
+
+    score: int
+    title_drift: float
+    date_drift: int
+    date_relation: str
+
+
+# Words that tell apart events whose titles look alike: one letter makes "women's" of
+# "men's", yet it is another team. Numbers likewise ("Day 1"/"Day 2", "U12"/"U14").
+_DIVISIONS = {
+    "boy": "boys", "boys": "boys", "boy's": "boys", "boys'": "boys",
+    "girl": "girls", "girls": "girls", "girl's": "girls", "girls'": "girls",
+    "men": "men", "mens": "men", "men's": "men", "man's": "men",
+    "women": "women", "womens": "women", "women's": "women", "woman's": "women",
+    "jv": "jv", "varsity": "varsity", "coed": "coed", "co-ed": "coed",
+}  # fmt: skip
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+|['’](?!\w))?")
+_NUMBER = re.compile(r"\d+")
+
+
+@lru_cache(maxsize=4096)
+def _distinctions(title: str) -> tuple[str, ...]:
+    """The division words and numbers of a normalised title, sorted."""
+    words = [_DIVISIONS.get(w.replace("’", "'"), "") for w in _WORD.findall(title)]
+    return tuple(sorted([w for w in words if w] + _NUMBER.findall(title)))
+
+
+def _title_drift(current: NameParts, canonical: NameParts) -> float:
+    if current.title_key == canonical.title_key:
+        return 0.0
+    if not current.title_key or is_default_title(current.title):
+        return 100.0
+    drift = (100.0 - ratio(current.title_key, canonical.title_key)) * TITLE_WEIGHT
+    if " vs " in canonical.title:
+        for home, away in team_splits(current.title):
+            swapped = ratio(f"{away}vs{home}", canonical.title_key)
+            drift = min(drift, SWAP_PENALTY + (100.0 - swapped) * TITLE_WEIGHT)
+    if drift < DISTINCTION_FLOOR and _distinctions(current.title) != _distinctions(canonical.title):
+        drift = DISTINCTION_FLOOR
+    return min(drift, 100.0)
+
+
+def _relation(cur: tuple[int, int], can: tuple[int, int]) -> str:
+    (c0, c1), (k0, k1) = cur, can
+    if cur == can:
+        return "same"
+    if k0 <= c0 and c1 <= k1:
+        return "narrower"
+    if c0 <= k0 and k1 <= c1:
+        return "wider"
+    if c0 <= k1 and k0 <= c1:
+        return "overlap"
+    return "wrong"
+
+
+def _years(span: tuple[int, int]) -> list[int]:
+    first, last = date.fromordinal(span[0]).year, date.fromordinal(span[1]).year
+    return [first] if first == last else [first, last]
+
+
+def _resolved_pairs(
+    current: DateSpan, canonical: DateSpan
+) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
+    """(current, canonical) as ordinal ranges, for each year the unsaid years may be."""
+    if current.has_year and not canonical.has_year:
+        cur = current.resolve(_ANY_YEAR)
+        if cur is None:
+            return
+        for year in _years(cur):
+            can = canonical.resolve(year)
+            if can is not None:
+                yield cur, can
+        return
+    can = canonical.resolve(_ANY_YEAR)
+    if can is None:
+        return
+    for year in [_ANY_YEAR] if current.has_year else _years(can):
+        cur = current.resolve(year)
+        if cur is not None:
+            yield cur, can
+
+
+@lru_cache(maxsize=8192)
+def _span_relation(current: DateSpan, canonical: DateSpan) -> str:
+    """How two dates relate, the best reading when a year is unsaid."""
+    if current == canonical:
+        return "same"
+    if not current.valid:
+        return "wrong"
+    relations = [_relation(c, k) for c, k in _resolved_pairs(current, canonical)]
+    if not relations:
+        return "wrong"
+    best = min(relations, key=DATE_PENALTIES.__getitem__)
+    if best == "narrower" and current.day1 is None:
+        # Whole months inside a longer canonical range: "Jun 2024" for a Jun-Jul event
+        # leaves July out, where "Jun 7" only says more than "Jun 2024".
+        return "incomplete"
+    return best
+
+
+def _date_relation(current: NameParts, canonical: NameParts) -> str:
+    cur, can = current.span, canonical.span
+    if can is None:
+        return "none" if cur is None else "extra"
+    if cur is None:
+        return "missing"
+    relation = _span_relation(cur, can)
+    if relation == "same" and current.date_key != canonical.date_key:
+        return "notation"
+    return relation
+
+
+def _check_names(current: object, canonical: object) -> None:
+    if not isinstance(current, str) or not isinstance(canonical, str):
+        raise TypeError(
+            f"drift_score compares two names (str), got {type(current).__name__}"
+            f" and {type(canonical).__name__}"
+        )
+
+
+def _combine(title: float, relation: str) -> int:
+    return max(COSMETIC, min(100, int(title + DATE_PENALTIES[relation] + 0.5)))
+
+
+def _best_reading(readings: tuple[NameParts, ...], canonical: NameParts) -> tuple[float, str]:
+    """(title drift, date relation) of the reading of the current name that scores lowest."""
+    best: tuple[float, str] | None = None
+    for reading in readings:
+        parts = (_title_drift(reading, canonical), _date_relation(reading, canonical))
+        if best is None or _combine(*parts) < _combine(*best):
+            best = parts
+    assert best is not None
+    return best
+
+
+def explain_drift(current: str, canonical: str) -> DriftExplanation:
+    """The drift score of ``current`` against ``canonical``, with its title and date parts."""
+    _check_names(current, canonical)
+    can = canonical_parts(canonical)
+    readings = name_readings(current)
+    if current == canonical or readings[0].full_key == can.full_key:
+        score = 0 if current == canonical else COSMETIC
+        return DriftExplanation(score, 0.0, 0, "none" if can.span is None else "same")
+    title, relation = _best_reading(readings, can)
+    return DriftExplanation(_combine(title, relation), title, DATE_PENALTIES[relation], relation)
+
+
+def drift_score(current: str, canonical: str) -> int:
+    """How far ``current`` is from ``canonical``, 0 (identical) to 100; formula above.
+
+    A name that reads two ways ("Cup May 30 - Jun 2") is scored by its better reading.
+    """
+    if current == canonical:
+        return 0
+    _check_names(current, canonical)
+    can = canonical_parts(canonical)
+    normal = normalise(current)
+    if normal.replace(" ", "") == can.full_key:
+        return COSMETIC
+    readings = readings_of_normalised(normal)
+    if len(readings) == 1:
+        cur = readings[0]
+        return _combine(_title_drift(cur, can), _date_relation(cur, can))
+    return _combine(*_best_reading(readings, can))

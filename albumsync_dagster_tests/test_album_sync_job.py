@@ -1,0 +1,173 @@
+"""``album_sync_job`` for real: the code location's job over a range of album partitions,
+against the SmugMug emulator (HTTP) and PostgreSQL, with the check results asserted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from albumsync_dagster.dagster_layer.jobs import execute_album_sync_batches
+from albumsync_dagster.dagster_layer.partitions import ALBUMS, range_tags
+from albumsync_dagster.definitions import defs
+from albumsync_dagster_tests.photo_rows import audit_rows, names_of
+from albumsync_dagster_tests.sports_account import TZ, Harness, sports_harness
+
+CHECK = dg.AssetCheckKey(dg.AssetKey("photo_metadata_album_name"), "album_names_in_sync")
+ALL = ["CUP002", "GAME01", "LAX003", "NOENR4"]  # partition order: same album date, then key
+
+
+@contextmanager
+def harness(
+    engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, **load: object
+) -> Iterator[tuple[Harness, dg.DagsterInstance]]:
+    """The sports account on the emulator, the code location's env pointing at it, and an
+    instance whose ``albums`` partitions the catalog asset registered."""
+    with sports_harness(engine, **load) as h, dg.DagsterInstance.ephemeral() as instance:
+        for name, value in h.emulator.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("ALBUMSYNC_DATABASE_URL", database_url)
+        monkeypatch.setenv("ALBUMSYNC_TIMEZONE", TZ)
+        monkeypatch.setenv("SMUGMUG_REQUESTS_PER_SECOND", "0")
+        catalog = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=[dg.AssetKey("smugmug_album_catalog")]
+        )
+        assert catalog.success
+        assert list(instance.get_dynamic_partitions(ALBUMS)) == ALL
+        yield h, instance
+
+
+def check_result(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.asset_check_key == CHECK]
+    return evaluation
+
+
+def metadata_of(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, object]:
+    events = [
+        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)
+    ]
+    return {k: v.value for k, v in events[0].materialization.metadata.items()}
+
+
+def test_a_range_run_renames_on_smugmug_syncs_rows_and_checks_them(
+    engine, database_url, monkeypatch
+):
+    with harness(engine, database_url, monkeypatch, stale={"CUP002": "spring cup"}) as (
+        h,
+        instance,
+    ):
+        (result,) = execute_album_sync_batches(defs, instance, [ALL])
+        assert result.success
+        assert range_tags(ALL).items() <= result.dagster_run.tags.items()
+        assert result.dagster_run.tags["albumsync/smugmug"] == "writes"
+        materialized = {
+            (e.asset_key.to_user_string(), e.partition)
+            for e in result.get_asset_materialization_events()
+        }
+        assert materialized == {
+            (asset, key)
+            for asset in (
+                "album_enrichment",
+                "smugmug_album",
+                "canonical_album_name",
+                "smugmug_album_name",
+                "photo_metadata_album_name",
+            )
+            for key in ALL
+        }
+
+        # SmugMug renamed where the drift was over the threshold; every row follows SmugMug.
+        assert h.smugmug_name("GAME01") == "Eagles vs Lions - May 30"
+        assert h.smugmug_name("LAX003") == "Lacrosse - Apr 2"
+        assert h.smugmug_name("CUP002") == "Spring Cup - Jun 2024"
+        assert names_of(engine, "GAME01") == {"Eagles vs Lions - May 30": 30}
+        assert names_of(engine, "LAX003") == {"Lacrosse - Apr 2": 12}
+        assert names_of(engine, "CUP002") == {"Spring Cup - Jun 2024": 24}
+        renames = [r for r in audit_rows(engine) if r.smugmug_renamed == "yes"]
+        assert sorted(r.album_key for r in renames) == ["GAME01", "LAX003"]
+        assert {r.changed_by for r in renames} == {f"dagster:{result.run_id}"}
+
+        # What a person reads in the UI.
+        names = metadata_of(result, "canonical_album_name")
+        assert "Eagles vs Lions - May 30" in names["names"]
+        renamed = metadata_of(result, "smugmug_album_name")
+        assert renamed["renamed"] == 2
+        assert renamed["actions"] == {"kept": 1, "no_canonical": 1, "renamed": 2}
+        assert "| GAME01 | renamed |" in renamed["renames"]
+        rows = metadata_of(result, "photo_metadata_album_name")
+        assert rows["rows_updated"] == 24 and rows["albums_in_sync"] == 4
+
+        check = check_result(result)
+        assert check.passed
+        assert check.metadata["albums_checked"].value == 4
+        assert check.metadata["out_of_sync_album_keys"].value == []
+
+        # Second run: nothing to rename, nothing to write, still in sync.
+        patches = h.emulator.log.count("PATCH")
+        (again,) = execute_album_sync_batches(defs, instance, [ALL])
+        assert again.success and check_result(again).passed
+        assert h.emulator.log.count("PATCH") == patches
+        assert metadata_of(again, "smugmug_album_name")["renamed"] == 0
+        assert metadata_of(again, "photo_metadata_album_name")["rows_updated"] == 0
+
+
+def test_the_check_fails_on_a_tampered_row(engine, database_url, monkeypatch):
+    with harness(engine, database_url, monkeypatch) as (_, instance):
+        (first,) = execute_album_sync_batches(defs, instance, [["GAME01", "LAX003"]])
+        assert check_result(first).passed
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "UPDATE photo_metadata SET album_name = 'tampered' WHERE image_key = 'gA0003'"
+                )
+            )
+        job = defs.resolve_job_def("album_sync_job")
+        only_check = job.get_subset(asset_selection=set(), asset_check_selection={CHECK})
+        only_check = only_check.execute_in_process(
+            instance=instance,
+            tags=range_tags(["GAME01", "LAX003"]),
+            raise_on_error=False,
+        )
+        check = check_result(only_check)
+        assert not check.passed
+        assert check.severity == dg.AssetCheckSeverity.ERROR
+        assert check.metadata["out_of_sync_album_keys"].value == ["GAME01"]
+        assert "'tampered'" in check.metadata["albums"].value
+        assert "1 of 2 album(s) out of sync: GAME01" in (check.description or "")
+
+
+def test_an_album_smugmug_fails_to_serve_fails_the_check_and_spares_the_batch(
+    engine, database_url, monkeypatch
+):
+    with harness(engine, database_url, monkeypatch) as (h, instance):
+        h.emulator.faults.fail_album("GAME01", status=500, methods=["GET"])
+        (result,) = execute_album_sync_batches(defs, instance, [["GAME01", "LAX003"]])
+        assert result.success  # the batch carried on
+        assert h.smugmug_name("LAX003") == "Lacrosse - Apr 2"
+        assert names_of(engine, "LAX003") == {"Lacrosse - Apr 2": 12}
+        assert names_of(engine, "GAME01") == {"eagles v lions": 30}
+        errors = metadata_of(result, "smugmug_album")["albumsync/errors"]
+        assert list(errors) == ["GAME01"] and "500" in errors["GAME01"]
+        check = check_result(result)
+        assert not check.passed
+        assert check.metadata["out_of_sync_album_keys"].value == ["GAME01"]
+
+
+def test_dry_run_changes_nothing_and_the_check_says_so(engine, database_url, monkeypatch):
+    with harness(engine, database_url, monkeypatch, stale={"CUP002": "spring cup"}) as (
+        h,
+        instance,
+    ):
+        (result,) = execute_album_sync_batches(defs, instance, [ALL], dry_run=True)
+        assert result.success
+        assert h.emulator.log.count("PATCH") == 0
+        assert names_of(engine, "CUP002") == {"spring cup": 24}
+        renames = metadata_of(result, "smugmug_album_name")
+        assert renames["actions"]["would_rename"] == 2 and renames["dry_run"] is True
+        assert metadata_of(result, "photo_metadata_album_name")["rows_to_update"] == 24
+        check = check_result(result)
+        assert not check.passed
+        assert check.metadata["out_of_sync_album_keys"].value == ["CUP002"]

@@ -1,0 +1,182 @@
+"""The code location loads, carries every name DESIGN.md fixes, and its instance configs
+(SQLite by default, PostgreSQL for production) load."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+import yaml
+from dagster._core.instance.ref import InstanceRef
+from sqlalchemy.engine import make_url
+
+from albumsync_dagster.dagster_layer.resources import PhotoDatabase, resources_from_env
+from albumsync_dagster.db import sqlalchemy_url
+from albumsync_dagster.definitions import defs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ASSETS = {
+    "smugmug_album_catalog",
+    "album_enrichment",
+    "smugmug_album",
+    "canonical_album_name",
+    "smugmug_album_name",
+    "photo_metadata_album_name",
+    "sync_health",
+}
+PER_ALBUM = ASSETS - {"smugmug_album_catalog", "sync_health"}
+CHECKS = {
+    ("photo_metadata_album_name", "album_names_in_sync"),
+    ("sync_health", "no_inconsistent_album_names"),
+    ("sync_health", "photos_without_album_key_within_limit"),
+    ("sync_health", "no_orphan_album_keys"),
+    ("sync_health", "recent_sync_activity"),
+    ("sync_health", "smugmug_names_match_rows"),
+}
+
+
+def test_definitions_validate_as_dagster_loads_them():
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_every_design_name_is_present():
+    graph = defs.resolve_asset_graph()
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == ASSETS
+    assert {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys} == CHECKS
+    for key in PER_ALBUM:
+        partitions = graph.get(dg.AssetKey(key)).partitions_def
+        assert isinstance(partitions, dg.DynamicPartitionsDefinition)
+        assert partitions.name == "albums"
+    for key in ("smugmug_album_catalog", "sync_health"):
+        assert graph.get(dg.AssetKey(key)).partitions_def is None
+    assert defs.resolve_job_def("album_sync_job").partitions_def.name == "albums"
+    assert defs.resolve_job_def("sync_health_job")
+    assert defs.resolve_schedule_def("daily_sync_health_schedule").job_name == "sync_health_job"
+    assert defs.resolve_sensor_def("enrichment_sensor").job_name == "album_sync_job"
+
+
+def test_lineage_runs_from_smugmug_to_the_rows():
+    graph = defs.resolve_asset_graph()
+
+    def parents(name):
+        return {k.to_user_string() for k in graph.get(dg.AssetKey(name)).parent_keys}
+
+    assert parents("canonical_album_name") == {"smugmug_album", "album_enrichment"}
+    assert parents("smugmug_album_name") == {"canonical_album_name"}
+    assert parents("photo_metadata_album_name") == {"smugmug_album_name"}
+    assert parents("sync_health") == {"photo_metadata_album_name", "smugmug_album_catalog"}
+
+
+def test_album_sync_job_runs_in_process_and_covers_only_the_album_assets():
+    job = defs.resolve_job_def("album_sync_job")
+    assert job.executor_def.name == "in_process"
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == PER_ALBUM
+    assert defs.resolve_job_def("sync_health_job").executor_def.name == "in_process"
+
+
+def test_credentials_reach_dagster_as_environment_variable_names(monkeypatch):
+    monkeypatch.setenv("ALBUMSYNC_DATABASE_URL", "postgresql://u:secret-pw@db.example.com/x")
+    resources = resources_from_env()
+    smugmug = resources["smugmug"]
+    for field in ("api_key", "api_secret", "access_token", "access_token_secret"):
+        value = getattr(smugmug, field)
+        assert isinstance(value, dg.EnvVar), field
+        assert value.env_var_name == "SMUGMUG_" + field.upper()
+    database = resources["photo_db"]
+    assert isinstance(database.database_url, dg.EnvVar)
+    assert database.database_url.env_var_name == "ALBUMSYNC_DATABASE_URL"
+    monkeypatch.delenv("ALBUMSYNC_DATABASE_URL")
+    assert resources_from_env()["photo_db"].database_url is None  # embedded, not a failure
+
+
+def test_workspace_names_the_code_location_albumsync():
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
+    (location,) = workspace["load_from"]
+    assert location["python_module"]["location_name"] == "albumsync"
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate"]
+        + ["-w", str(ROOT / "workspace.yaml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DAGSTER_HOME": ""},
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-2000:]
+    assert "Validation successful for code location albumsync" in output
+
+
+def instance_from(config_file: str, home: Path) -> dg.DagsterInstance:
+    ref = InstanceRef.from_dir(str(home), config_dir=str(ROOT), config_filename=config_file)
+    return dg.DagsterInstance.from_ref(ref)
+
+
+def run_limits(instance: dg.DagsterInstance) -> tuple[int, list]:
+    config = instance.get_concurrency_config().run_queue_config
+    return config.max_concurrent_runs, config.tag_concurrency_limits
+
+
+def test_default_instance_is_sqlite_under_dagster_home_with_run_limits(tmp_path):
+    with instance_from("dagster.yaml", tmp_path) as instance:
+        assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert run_limits(instance) == (
+            4,
+            [{"key": "albumsync/smugmug", "value": "writes", "limit": 2}],
+        )
+    assert (tmp_path / "history").is_dir()
+
+
+@pytest.fixture
+def dagster_storage_url(database_factory, monkeypatch):
+    """A database of its own for Dagster on the test server, its parts in DAGSTER_PG_*."""
+    url = make_url(database_factory())
+    monkeypatch.setenv("DAGSTER_PG_HOST", url.host or "127.0.0.1")
+    monkeypatch.setenv("DAGSTER_PG_PORT", str(url.port or 5432))
+    monkeypatch.setenv("DAGSTER_PG_DB", url.database)
+    monkeypatch.setenv("DAGSTER_PG_USERNAME", url.username or "postgres")
+    monkeypatch.setenv("DAGSTER_PG_PASSWORD", url.password or "")
+    return url.render_as_string(hide_password=False)
+
+
+def test_production_instance_stores_runs_in_postgresql(tmp_path, dagster_storage_url, monkeypatch):
+    monkeypatch.setenv("ALBUMSYNC_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    with instance_from("dagster.postgres.yaml", tmp_path) as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert run_limits(instance)[0] == 4
+        assert run_limits(instance)[1][0]["key"] == "albumsync/smugmug"
+        # Partitions and a run go through the real server.
+        instance.add_dynamic_partitions("albums", ["ALB001", "ALB002"])
+
+        @dg.op
+        def hello() -> int:
+            return 1
+
+        @dg.job
+        def storage_probe():
+            hello()
+
+        result = storage_probe.execute_in_process(instance=instance)
+        assert result.success
+    engine = sa.create_engine(sqlalchemy_url(dagster_storage_url))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT status FROM runs")).scalars().all() == ["SUCCESS"]
+        stored = conn.execute(sa.text("SELECT partition FROM dynamic_partitions ORDER BY id"))
+        assert stored.scalars().all() == ["ALB001", "ALB002"]
+    engine.dispose()
+
+
+def test_photo_database_resource_caches_one_engine_per_url(database_url):
+    first = PhotoDatabase(database_url=database_url).get_engine()
+    assert PhotoDatabase(database_url=database_url).get_engine() is first
+    with first.connect() as conn:
+        assert conn.execute(sa.text("SELECT 1")).scalar() == 1
