@@ -30,10 +30,12 @@ from sqlalchemy.engine import Engine
 
 from albumsync_dagster.demo_rows import load_demo_rows
 from albumsync_dagster.emulator import (
+    AlbumFault,
     DataFileError,
     EmulatorStore,
     RunningEmulator,
     build_demo,
+    faults_from_flags,
 )
 from albumsync_dagster.emulator import account_builder as ab
 from albumsync_dagster_tests.emulator_fixtures import EAGLES, EMPTY, UNTITLED, StartEmulator
@@ -491,6 +493,28 @@ def test_failing_album(http: httpx.Client, smugmug_emulator: RunningEmulator) ->
     assert EAGLES not in {a["AlbumKey"] for a in listed}
     faults.clear_album(EAGLES)
     assert http.get(f"/album/{EAGLES}").status_code == 200
+    faults.fail_album(UNTITLED, status=503, methods=["GET"])
+    faults.fail_next(1)
+    faults.reset()
+    assert http.get(f"/album/{UNTITLED}").status_code == 200
+
+
+def test_faults_from_command_line_flags() -> None:
+    faults = faults_from_flags(
+        rate_limit=5,
+        rate_window=2.0,
+        error_rate=0.1,
+        fail_next=1,
+        latency_ms=20,
+        fail_albums=["Bad001"],
+        deleted_albums=["Gone01"],
+    )
+    assert (faults.rate_limit, faults.rate_window_seconds) == (5, 2.0)
+    assert (faults.error_rate, faults.latency_ms) == (0.1, 20)
+    assert faults.take_forced_error() == 503
+    assert faults.album_fault("Bad001", "PATCH") == AlbumFault(500, frozenset({"GET", "PATCH"}))
+    gone = faults.album_fault("Gone01", "GET")
+    assert gone is not None and gone.status == 404
 
 
 def test_rename_by_hand_and_the_request_log(
@@ -658,6 +682,16 @@ def test_demo_account_size_and_determinism() -> None:
     kinds = Counter(a.kind for a in demo.albums)
     assert kinds["game"] >= 60 and kinds["tournament"] >= 15 and kinds["event"] >= 10
     assert kinds["sport"] >= 10
+
+
+def test_demo_account_written_as_a_data_file(tmp_path: Path) -> None:
+    from albumsync_dagster.emulator.__main__ import main
+
+    path = tmp_path / "demo.json"
+    assert main(["--write-demo", str(path), "--seed", "0"]) == 0
+    store = EmulatorStore.from_file(path)
+    assert store.to_dict() == build_demo(0).store().to_dict()
+    assert store.image_count == sum(a.photo_count for a in build_demo(0).albums)
 
 
 def test_demo_account_contains_its_problems() -> None:

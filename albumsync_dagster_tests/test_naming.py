@@ -548,6 +548,14 @@ def test_name_album_falls_back_to_the_album_creation_date_in_the_zone() -> None:
     assert result.event_dates is not None and result.event_dates.from_fallback
 
 
+def test_name_album_fallback_to_the_album_date_can_be_turned_off() -> None:
+    album = FakeAlbum("New Album", date=datetime(2024, 5, 31, 2, 0, tzinfo=UTC))
+    result = name_album(
+        album, [FakeImage(None)], Enrichment(teams=["A", "B"]), fallback_to_album_date=False
+    )
+    assert (result.canonical_name, result.drift_score, result.event_dates) == (None, None, None)
+
+
 def test_name_album_without_dates_or_title_has_no_name_and_no_score() -> None:
     result = name_album(FakeAlbum("Whatever"), [], Enrichment(teams=["A", "B"]))
     assert (result.canonical_name, result.drift_score, result.event_dates) == (None, None, None)

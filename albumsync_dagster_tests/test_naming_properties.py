@@ -100,8 +100,9 @@ def test_any_input_gives_a_clean_bounded_name_or_none(
     assert len(name) <= MAX_NAME_LENGTH
     assert has_no_control_characters(name)
     assert name == " ".join(name.split())  # trimmed, whitespace collapsed, only spaces
-    assert DATE_PART.search(name), name  # the date is whole, never shortened
-    assert name.removesuffix(DATE_PART.search(name).group())  # and a title before it
+    date_part = DATE_PART.search(name)
+    assert date_part is not None, name  # the date is whole, never shortened
+    assert name.removesuffix(date_part.group())  # and a title before it
     name.encode("utf-8")
     assert drift_score(name, name) == 0
 
@@ -116,7 +117,7 @@ def test_two_teams_always_keep_their_separator_and_date(
     teams: list[str | None], zone: str, moment: datetime
 ) -> None:
     assume(moment.year >= 2001)
-    name = canonical_name(Enrichment(teams=teams), [moment], tz=zone)
+    name = canonical_name(Enrichment(teams=teams), [moment], tz=zone)  # type: ignore[arg-type]
     local = moment.astimezone(ZoneInfo(zone))
     if name is None:  # only when a team cleans to nothing
         assert not all(clean_field(team) for team in teams)

@@ -34,8 +34,8 @@ import rapidfuzz
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from albumsync_dagster.naming import Enrichment, canonical_name, drift_score  # noqa: E402
-from albumsync_dagster.naming.drift import _distinctions, _span_relation  # noqa: E402
-from albumsync_dagster.naming.name_parts import canonical_parts, read_date  # noqa: E402
+from albumsync_dagster.naming.drift import _cached_distinctions, _span_relation  # noqa: E402
+from albumsync_dagster.naming.name_parts import _canonical_parts, _read_date  # noqa: E402
 
 ZONE = "America/New_York"
 NEW_YORK = ZoneInfo(ZONE)
@@ -127,6 +127,14 @@ def main_day(times: list[datetime | None]) -> date:
     return statistics.mode(days)
 
 
+def event_span(canonical: str, day: date, times: list[datetime | None]) -> tuple[date, date]:
+    """The event's first and last day as its canonical name has them (one day for a game)."""
+    if " vs " in canonical:
+        return day, day
+    days = sorted(t.astimezone(NEW_YORK).date() for t in times if t and t.year > 2000)
+    return days[0], days[-1]
+
+
 def current_name(
     rng: random.Random, canonical: str, enrichment: Enrichment, times: list[datetime | None]
 ) -> tuple[str, str]:
@@ -143,7 +151,8 @@ def current_name(
         home, away = enrichment.teams
         return "swapped", f"{away} vs {home} - {date_part}"
     if roll < 0.61:
-        return "typo", f"{typo(rng, title)} - {date_part}"
+        misspelt = typo(rng, title)
+        return ("typo", f"{misspelt} - {date_part}") if misspelt != title else ("exact", canonical)
     if roll < 0.71:
         # Mostly the UTC date of an evening game; for an event, a day outside its range.
         shift = rng.choice((1, 1, 1, -1, 31, 7)) if enrichment.teams else rng.choice((-1, 40))
@@ -153,13 +162,26 @@ def current_name(
             wrong = (min(days) if shift < 0 else max(days)) + timedelta(days=shift)
         return "wrong date", f"{title} - {wrong:%b} {wrong.day}"
     if roll < 0.79:
-        style = rng.randrange(4)
-        text = (
-            f"{day.month}/{day.day}",
-            f"{day:%Y-%m-%d}",
-            f"{day:%B} {day.day}, {day.year}",
-            f"{day:%b} {day.day}th",
-        )[style]
+        first, last = event_span(canonical, day, times)
+        if first != last:  # a several-day event, its days written out
+            text = rng.choice(
+                (
+                    f"{first:%b} {first.day}-{last:%b} {last.day}",
+                    f"{first:%B} {first.day} - {last:%B} {last.day}, {last.year}",
+                    f"{first.month}/{first.day}-{last.month}/{last.day}",
+                )
+            )
+            if first.month == last.month:
+                text = rng.choice((f"{first:%B} {first.year}", text))
+            return "notation", f"{title} - {text}"
+        text = rng.choice(
+            (
+                f"{day.month}/{day.day}",
+                f"{day:%Y-%m-%d}",
+                f"{day:%B} {day.day}, {day.year}",
+                f"{day:%b} {day.day}th",
+            )
+        )
         return "notation", f"{title} - {text}"
     if roll < 0.84:
         return "date missing", title
@@ -173,7 +195,7 @@ def current_name(
 
 
 def build_pairs(rng: random.Random, count: int) -> list[tuple[str, str, str]]:
-    pairs = []
+    pairs: list[tuple[str, str, str]] = []
     while len(pairs) < count:
         enrichment, times = random_album(rng, rng.choice((3, 5, 8)))
         canonical = canonical_name(enrichment, times, tz=ZONE)
@@ -185,7 +207,7 @@ def build_pairs(rng: random.Random, count: int) -> list[tuple[str, str, str]]:
 
 
 def clear_caches() -> None:
-    for cached in (canonical_parts, read_date, _span_relation, _distinctions):
+    for cached in (_canonical_parts, _read_date, _span_relation, _cached_distinctions):
         cached.cache_clear()
 
 

@@ -6,6 +6,7 @@ lives in PostgreSQL (snapshot, name history, audit, rows), so the assets return 
 ``MaterializeResult`` metadata: a table with a row per album of the batch.
 """
 
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 
@@ -29,6 +30,9 @@ from albumsync_dagster.dagster_layer.partitions import (
 from albumsync_dagster.dagster_layer.resources import PhotoDatabase, SmugMugResource
 from albumsync_dagster.schema import album_enrichment as enrichment_table
 from albumsync_dagster.settings import Settings
+
+# backfill_policy is Beta in Dagster 1.13; the warning would print at every load.
+warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
 CATALOG_GROUP = "smugmug_catalog"
 ALBUM_GROUP = "album_sync"
@@ -57,13 +61,19 @@ class RowSyncConfig(dg.Config):
     )
 
 
-def album_sync_run_config(*, dry_run: bool = False, threshold: int | None = None) -> dg.RunConfig:
-    """Run config for ``album_sync_job`` (one ``dry_run`` for both writing steps)."""
+def album_sync_run_config(
+    *, dry_run: bool = False, threshold: int | None = None, log_level: str | None = None
+) -> dg.RunConfig:
+    """Run config for ``album_sync_job`` (one ``dry_run`` for both writing steps).
+
+    ``log_level`` sets the console logger's level (``WARNING`` keeps a demo's output short).
+    """
     return dg.RunConfig(
         ops={
             "smugmug_album_name": RenameConfig(dry_run=dry_run, threshold=threshold),
             "photo_metadata_album_name": RowSyncConfig(dry_run=dry_run),
-        }
+        },
+        loggers={"console": {"config": {"log_level": log_level}}} if log_level else None,
     )
 
 
@@ -334,8 +344,10 @@ def photo_metadata_album_name(
         changed_by=f"dagster:{context.run_id}",
     )
     counts = result.would_update if config.dry_run else result.updated_by_album
-    for error in result.errors.values():
-        context.log.warning(error)
+    for key, error in result.errors.items():
+        no_rows = key in result.verification and result.verification[key].photo_count == 0
+        # An album with no photo rows yet has nothing to sync: worth a note, not a warning.
+        (context.log.info if no_rows else context.log.warning)(error)
     table = []
     for k in keys:
         verification = result.verification.get(k)

@@ -69,13 +69,14 @@ def execute_album_sync_batches(
     *,
     dry_run: bool = False,
     threshold: int | None = None,
+    log_level: str | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
     """Run ``album_sync_job`` in this process, one run per batch (demo, benchmark, tests).
 
     A failed run does not stop the next batch; the caller reads each result.
     """
     job = defs.resolve_job_def(album_sync_job.name)
-    run_config = album_sync_run_config(dry_run=dry_run, threshold=threshold)
+    run_config = album_sync_run_config(dry_run=dry_run, threshold=threshold, log_level=log_level)
     return [
         job.execute_in_process(
             instance=instance,

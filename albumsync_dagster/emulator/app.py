@@ -98,6 +98,8 @@ class _Call:
     started: float
     scheme: str
     host: str
+    body: bytes = b""
+    content_type: str = ""
 
     def request_block(self) -> dict[str, str]:
         uri = self.full_path + (f"?{self.raw_query}" if self.raw_query else "")
@@ -385,7 +387,7 @@ class _Handlers:
             body = {"Album": _shape(album_object(self.store, album), call.params)}
         return _envelope(call, endpoint, body=body)
 
-    def patch_album(self, call: _Call, key: str, raw_body: bytes, content_type: str) -> Response:
+    def patch_album(self, call: _Call, key: str) -> Response:
         endpoint = _album_endpoint(key)
         failed = self.album_fault(call, key, endpoint)
         if failed is not None:
@@ -393,7 +395,7 @@ class _Handlers:
         if self.store.album(key) is None:
             return _error(call, 404, endpoint=endpoint)
         try:
-            changes = _patch_fields(raw_body, content_type)
+            changes = _patch_fields(call.body, call.content_type)
         except ValueError as exc:
             return _error(call, 400, f"Bad Request: {exc}", endpoint)
         for field_name, check in (("Name", _name_problem), ("UrlName", _url_name_problem)):
@@ -473,8 +475,7 @@ def _patch_fields(raw_body: bytes, content_type: str) -> dict[str, Any]:
     return data
 
 
-def _route(handlers: _Handlers, call: _Call, raw_body: bytes, content_type: str) -> Response:
-    path, method = call.path, call.method
+def _route(handlers: _Handlers, call: _Call) -> Response:
     routes: list[tuple[re.Pattern[str] | str, dict[str, Callable[..., Response]]]] = [
         ("!authuser", {"GET": handlers.authuser}),
         (_USER, {"GET": handlers.user}),
@@ -485,22 +486,20 @@ def _route(handlers: _Handlers, call: _Call, raw_body: bytes, content_type: str)
         (_IMAGE, {"GET": handlers.image_redirect}),
     ]
     for pattern, by_method in routes:
+        args: dict[str, Any] = {}
         if isinstance(pattern, str):
-            matched = path in (pattern, "/" + pattern)
-            args: dict[str, Any] = {}
+            if call.path not in (pattern, "/" + pattern):
+                continue
         else:
-            found = pattern.match(path)
-            matched = found is not None
-            args = found.groupdict() if found else {}
-        if not matched:
-            continue
-        handler = by_method.get(method)
+            found = pattern.match(call.path)
+            if found is None:
+                continue
+            args = found.groupdict()
+        handler = by_method.get(call.method)
         if handler is None:
             return _error(call, 405)
         if "serial" in args:
             args["serial"] = int(args["serial"])
-        if handler == handlers.patch_album:
-            return handlers.patch_album(call, args["key"], raw_body, content_type)
         return handler(call, **args)
     return _error(call, 404)
 
@@ -568,10 +567,12 @@ def _answer(
         started=started,
         scheme=scheme,
         host=host,
+        body=raw_body,
+        content_type=request.headers.get("content-type", ""),
     )
     if sub_path is None:
         return _error(call, 404)
-    content_type = request.headers.get("content-type", "")
+    content_type = call.content_type
     raw_path = scope.get("raw_path") or full_path.encode()
     signed = SignedRequest(
         method=request.method,
@@ -605,8 +606,6 @@ def _answer(
         response = _error(call, 429)
     else:
         forced = state.faults.take_forced_error()
-        response = (
-            _error(call, forced) if forced else _route(handlers, call, raw_body, content_type)
-        )
+        response = _error(call, forced) if forced else _route(handlers, call)
     response.headers.update(headers)
     return response

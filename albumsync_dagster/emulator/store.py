@@ -17,7 +17,10 @@ Data file format (JSON; every time is ISO 8601 with an offset, SmugMug's form):
       "name": "Eagles vs Lions - May 30",         // Name (0..255 characters)
       "url_name": "Eagles-vs-Lions",              // optional: UrlName, derived from name
       "folder": "Soccer",                         // optional: folder path of UrlPath/WebUri
-      "date": "2024-05-31T02:10:00+00:00",        // optional: creation time (Album.Date)
+      "date": "2024-05-31T02:10:00+00:00",        // optional: creation time (Album.Date),
+                                                  //   default 2024-01-01T00:00:00+00:00
+      "last_updated": "2024-06-01T10:00:00+00:00",// optional: LastUpdated (default: newest
+                                                  //   of date and the images' uploads)
       "images": [                                 // in this order in album!images
         {
           "image_key": "Bq7Rt2M",                 // ImageKey (one home album per key)
@@ -26,6 +29,7 @@ Data file format (JSON; every time is ISO 8601 with an offset, SmugMug's form):
           "origin": "Album",                      // "Album" (home) or "Collected"
           "serial": 0,                            // optional, default 0
           "uploaded": "2024-05-31T01:02:03+00:00" // optional: Date/DateTimeUploaded
+                                                  //   (default: album date + 5 minutes)
         },
         {"image_key": "Zz9Yy8X", "origin": "Collected"}   // shown here, lives elsewhere
       ]
@@ -35,7 +39,12 @@ Data file format (JSON; every time is ISO 8601 with an offset, SmugMug's form):
 ```
 
 A ``Collected`` entry whose image has a home album in the account needs only
-``image_key`` and ``origin``: the rest comes from the home entry.
+``image_key`` and ``origin``: the rest comes from the home entry. An image key has at most
+one home entry (``origin`` other than ``Collected``). ``file_name`` defaults to
+``{image_key}.jpg``; ``url_name`` to the name's words joined by hyphens (it never follows
+later renames, as on SmugMug). ``EmulatorStore.to_file`` writes this format (with every
+optional field filled in); ``python -m albumsync_dagster.emulator --write-demo FILE``
+writes the demo account in it.
 """
 
 from __future__ import annotations
@@ -58,7 +67,7 @@ DEFAULT_CREDENTIALS: dict[str, str] = {
     "access_token_secret": "emulator-access-token-secret",
 }
 ORIGINS = ("Album", "Collected")
-_EPOCH_DEFAULT_ALBUM_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+_DEFAULT_ALBUM_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 class DataFileError(ValueError):
@@ -369,7 +378,7 @@ def _album_from_dict(raw: object, index: int) -> EmulatorAlbum:
     date = (
         parse_time(raw["date"], f"{where} date")
         if raw.get("date") is not None
-        else _EPOCH_DEFAULT_ALBUM_DATE
+        else _DEFAULT_ALBUM_DATE
     )
     raw_images = raw.get("images", [])
     if not isinstance(raw_images, list):

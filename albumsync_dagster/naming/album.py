@@ -50,13 +50,18 @@ def name_album(
     enrichment: Enrichment,
     *,
     tz: str | tzinfo = "UTC",
+    fallback_to_album_date: bool = True,
 ) -> NamingResult:
     """The canonical name of ``album`` from its images' capture times and its enrichment,
-    with the drift of its current name (None when there is no canonical name)."""
+    with the drift of its current name (None when there is no canonical name).
+
+    With no dated image, the local date of ``album.date`` (creation) stands in, unless
+    ``fallback_to_album_date`` is False: a gallery is often made days after the event.
+    """
     zone = resolve_zone(tz)
     current = album.name or ""
     times = [image.date_time_original for image in images]
-    created = getattr(album, "date", None)
+    created = getattr(album, "date", None) if fallback_to_album_date else None
     fallback = (created, created) if isinstance(created, datetime) else None
     dates = event_dates(times, tz=zone, fallback_dates=fallback)
     name = compose_name(enrichment, dates)

@@ -16,27 +16,31 @@ Title drift T (0..100), on the normalised titles with spaces removed:
     T = min(that, 10 + 1.5 * (100 - ratio(swapped current, canonical)))
                                            when both titles are ``A vs B``: two teams in
                                            swapped order cost 10, plus any typo on top
-
     T = max(that, 30)                      when the titles differ in a division word
                                            (boys/girls, men/women, JV/varsity, coed) or in
                                            their numbers ("Day 1"/"Day 2", "U12"/"U14"):
                                            alike as strings, yet another event
 
-The factor 1.5 makes a title that shares under half its letters with the canonical one
-count as unrelated (T >= 80), while a one-letter typo in a 15-letter title stays near 5.
+The factor 1.5 makes a title with a similarity under 47 (about half its letters shared with
+the canonical one) count as unrelated (T >= 80), while a one-letter typo in a 15-letter
+title stays near 5-10.
 
 Date drift D, the dates compared as dates (a name without a year takes the other name's):
 
     0   same date, same notation (``May 30`` / ``may 30``)
     6   same date, other notation (``5/30``, ``May 30th``, ``2024-05-30``, ``June 2024``)
-    12  current date more precise and inside the canonical range (``Jun 7`` for ``Jun 2024``),
-        or a date where the canonical name has none
-    25  current date less precise and containing it (``May 2024`` for ``May 30``), or
-        naming some of the canonical range's months but not all (``Jun 2024`` for
-        ``Jun-Jul 2024``)
+    12  a range of days inside the canonical range and running over the same months
+        (``Jun 7-9`` for ``Jun 2024``), or a date where the canonical name has none
+    25  current date less precise and containing it (``May 2024`` for ``May 30``), or only
+        part of the canonical range: one day of a several-day event (``Jun 7`` for
+        ``Jun 2024``: maybe the wrong day, which ``Jun 2024`` cannot tell) or some of its
+        months (``Jun 2024`` for ``Jun-Jul 2024``)
     35  ranges that overlap only in part
     40  date missing from the current name
     50  wrong date: no day in common, or a date that does not exist (``Feb 30``)
+
+A name that reads two ways (``Cup May 30 - Jun 2``, see :mod:`.name_parts`) is scored by its
+better reading; a date without a year by the year that fits it best.
 
 So with the default threshold (rename when drift > 20): a case, dash or ``vs`` difference
 scores 2, swapped teams 10, a wrong or missing date 40-50 even with a perfect title, and a
@@ -109,11 +113,17 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+|['’](?!\w))?")
 _NUMBER = re.compile(r"\d+")
 
 
-@lru_cache(maxsize=4096)
 def _distinctions(title: str) -> tuple[str, ...]:
     """The division words and numbers of a normalised title, sorted."""
+    return _cached_distinctions(title) if len(title) <= 255 else _find_distinctions(title)
+
+
+def _find_distinctions(title: str) -> tuple[str, ...]:
     words = [_DIVISIONS.get(w.replace("’", "'"), "") for w in _WORD.findall(title)]
     return tuple(sorted([w for w in words if w] + _NUMBER.findall(title)))
+
+
+_cached_distinctions = lru_cache(maxsize=4096)(_find_distinctions)
 
 
 def _title_drift(current: NameParts, canonical: NameParts) -> float:
@@ -131,12 +141,22 @@ def _title_drift(current: NameParts, canonical: NameParts) -> float:
     return min(drift, 100.0)
 
 
+def _month_of(ordinal: int) -> tuple[int, int]:
+    day = date.fromordinal(ordinal)
+    return day.year, day.month
+
+
 def _relation(cur: tuple[int, int], can: tuple[int, int]) -> str:
     (c0, c1), (k0, k1) = cur, can
     if cur == can:
         return "same"
     if k0 <= c0 and c1 <= k1:
-        return "narrower"
+        # Days inside a several-day canonical range: fine as a range running over the same
+        # months ("Jun 7-9" for "Jun 2024"); one day of the event, or some of its months,
+        # leaves the rest out - and may be the wrong day, which "Jun 2024" cannot tell.
+        if c0 < c1 and _month_of(c0) == _month_of(k0) and _month_of(c1) == _month_of(k1):
+            return "narrower"
+        return "incomplete"
     if c0 <= k0 and k1 <= c1:
         return "wider"
     if c0 <= k1 and k0 <= c1:
@@ -181,12 +201,7 @@ def _span_relation(current: DateSpan, canonical: DateSpan) -> str:
     relations = [_relation(c, k) for c, k in _resolved_pairs(current, canonical)]
     if not relations:
         return "wrong"
-    best = min(relations, key=DATE_PENALTIES.__getitem__)
-    if best == "narrower" and current.day1 is None:
-        # Whole months inside a longer canonical range: "Jun 2024" for a Jun-Jul event
-        # leaves July out, where "Jun 7" only says more than "Jun 2024".
-        return "incomplete"
-    return best
+    return min(relations, key=DATE_PENALTIES.__getitem__)
 
 
 def _date_relation(current: NameParts, canonical: NameParts) -> str:
@@ -233,7 +248,8 @@ def explain_drift(current: str, canonical: str) -> DriftExplanation:
         score = 0 if current == canonical else COSMETIC
         return DriftExplanation(score, 0.0, 0, "none" if can.span is None else "same")
     title, relation = _best_reading(readings, can)
-    return DriftExplanation(_combine(title, relation), title, DATE_PENALTIES[relation], relation)
+    score = _combine(title, relation)
+    return DriftExplanation(score, round(title, 1), DATE_PENALTIES[relation], relation)
 
 
 def drift_score(current: str, canonical: str) -> int:

@@ -5,18 +5,23 @@ every dash (- ‐ ‑ ‒ – — ― −) made ``-``, whitespace collapsed, and
 and ``versus`` made ``vs``. The date is then looked for, in this order:
 
 1. after a `` - `` separator, the whole rest being a date: the leftmost such separator, so
-   ``Cup - Jun - Jul 2024`` reads as a range (for a canonical name, which we wrote, the last);
+   ``Cup - Jun - Jul 2024`` reads as a range (in a canonical name, which we wrote, the last);
 2. at the end, after a space, comma, parenthesis or other separator
    (``Eagles vs Lions (May 30th)``, ``Eagles vs Lions 5/30/24``);
 3. at the start (``2024-05-30 Eagles vs Lions``).
 
-Date forms read (month names full or three-letter, with or without a dot; days with or
-without ``st``/``nd``/``rd``/``th``; an optional weekday before): ``May 30``,
-``May 30, 2024``, ``30 May 2024``, ``May 30-31``, ``May 30 - Jun 2``, ``Jun 2024``,
-``Jun-Jul 2024``, ``Dec 2024-Jan 2025``, ``2024-05-30``, ``2024/05/30``, ``2024-05``,
-``5/30``, ``5/30/24``, ``5-30-2024``, and only after a separator, a bare month
-(``- June``) or year (``- 2024``). Numeric dates are read month first (US order). A date
-that does not exist (``Feb 30``) is still split off, and compares as a wrong date.
+When a title before the separator ends in a date word, the name may read two ways
+(``Cup May 30 - Jun 2``: one range; ``Tribute to May - Jun 2024``: a title ending in a
+month); both readings are kept, and the drift score takes the better.
+
+Date forms (month names full or three-letter, with or without a dot; days with or without
+``st``/``nd``/``rd``/``th``; an optional weekday before): ``May 30``, ``May 30, 2024``,
+``30 May 2024``, ``May 30-31``, ``Oct 30-1`` (into November), ``May 30 - Jun 2``,
+``Jun 2024``, ``Jun-Jul 2024``, ``Dec 2024-Jan 2025``, ``2024-05-30``, ``2024/05/30``,
+``2024-05``, ``5/30``, ``5/30/24``, ``5/30-6/2``, ``5-30-2024``, and only after a separator
+a bare month (``- June``) or year (``- 2024``). Numeric dates are read month first (US
+order). A range that ends before it starts is not a date. A date that does not exist
+(``Feb 30``) is still split off, and compares as a wrong date.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
 
+from .event_dates import MONTH_ABBREVIATIONS
 from .text import clean_text
 
 _DASHES = {
@@ -35,6 +41,10 @@ _DASHES = {
     for ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d"
 }
 _VERSUS = re.compile(r"(?<!\S)(?:vs?|versus)\.?(?!\S)")
+
+# No date text in any form is longer ("wednesday, september 30th, 2024 - thursday, ...").
+_LONGEST_DATE = 80
+_CACHED_NAME_LENGTH = 255
 
 _MON = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -64,6 +74,8 @@ _FORMS = (
     rf"(?P<m1>{_MON}),? (?P<y1>{_YEAR})",
     rf"(?P<y1>{_YEAR})[-/.](?P<m1>{_NMON})[-/.](?P<d1>{_NDAY})(?!\d)",
     rf"(?P<y1>{_YEAR})-(?P<m1>{_NMON})(?!\d)",
+    rf"(?P<m1>{_NMON})/(?P<d1>{_NDAY})(?:/(?P<y1>(?:19|20)?\d\d))?{_TO}"
+    rf"(?P<m2>{_NMON})/(?P<d2>{_NDAY})(?:/(?P<y2>(?:19|20)?\d\d))?(?![\d/])",
     rf"(?P<m1>{_NMON})/(?P<d1>{_NDAY})(?:/(?P<y1>(?:19|20)?\d\d))?(?![\d/])",
     rf"(?P<m1>{_NMON})[-.](?P<d1>{_NDAY})[-.](?P<y1>{_YEAR})",
 )
@@ -111,7 +123,8 @@ _DEFAULT_TITLE = re.compile(
     r"(?: ?\(?\d+\)?)?"
 )
 
-_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
+# English always: calendar.month_abbr would follow the process locale.
+_MONTHS = {name.lower(): number for number, name in enumerate(MONTH_ABBREVIATIONS, start=1)}
 
 
 class DateSpan(NamedTuple):
@@ -221,10 +234,14 @@ def _forward(
     return start <= end or (m1 == 12 and m2 == 1)
 
 
-# Date texts are a small vocabulary ("may 30", "jun 2024", "5/30/24"): worth a cache.
-@lru_cache(maxsize=8192)
 def read_date(text: str) -> DateSpan | None:
     """The span a normalised date text stands for, None if it is not one of the date forms."""
+    return _read_date(text) if len(text) <= _LONGEST_DATE else None
+
+
+# Date texts are a small vocabulary ("may 30", "jun 2024", "5/30/24"): worth a cache.
+@lru_cache(maxsize=8192)
+def _read_date(text: str) -> DateSpan | None:
     match = _READ.fullmatch(text)
     if match is None or match.lastindex is None:
         return None
@@ -235,6 +252,8 @@ def read_date(text: str) -> DateSpan | None:
     y1 = _year(group(i_y1)) if i_y1 else None
     m2 = _month(group(i_m2)) if i_m2 else m1
     d2 = _day(group(i_d2)) if i_d2 else d1
+    if not i_m2 and m1 is not None and d1 is not None and d2 is not None and d2 < d1:
+        m2 = m1 % 12 + 1  # "Oct 30-1": the range runs into the next month
     y2 = _year(group(i_y2)) if i_y2 else y1
     if not _forward(y1, m1, d1, y2, m2, d2):
         return None  # "Jan 7 - Jan 1" is not a range: the text is something else
@@ -245,12 +264,13 @@ def read_date(text: str) -> DateSpan | None:
 def _split_at_dash(name: str, last: bool) -> tuple[str, str, DateSpan] | None:
     if last:
         title, separator, rest = name.rpartition(" - ")
-        if separator:
+        if separator and len(rest) <= _LONGEST_DATE:
             span = read_date(rest)
             if span is not None:
                 return title, rest, span
         return None
-    start = name.find(" - ")
+    # A date is short: only separators near the end can have one after them.
+    start = name.find(" - ", max(0, len(name) - _LONGEST_DATE - 3))
     while start != -1:
         rest = name[start + 3 :]
         span = read_date(rest)
@@ -261,7 +281,8 @@ def _split_at_dash(name: str, last: bool) -> tuple[str, str, DateSpan] | None:
 
 
 def _date_at_end(name: str) -> tuple[str, str, DateSpan] | None:
-    match = _DATE_AT_END.search(name)
+    # Searching only the tail keeps a 10,000-character name as cheap as a short one.
+    match = _DATE_AT_END.search(name, max(0, len(name) - 2 * _LONGEST_DATE))
     if match is None:
         return None
     text = match.group().rstrip(" .)]")
@@ -344,8 +365,18 @@ def name_parts(name: str) -> NameParts:
     return name_readings(name)[0]
 
 
-@lru_cache(maxsize=4096)
 def canonical_parts(name: str) -> NameParts:
-    """A canonical name (``Title - Date``, which we wrote) split into title and date; cached."""
+    """A canonical name (``Title - Date``, which we wrote) split into title and date.
+
+    Cached, as one canonical name is compared with many; not names over SmugMug's limit,
+    which no canonical name is, so that odd callers cannot fill the cache with megabytes.
+    """
+    return _canonical_parts(name) if len(name) <= _CACHED_NAME_LENGTH else _split_canonical(name)
+
+
+def _split_canonical(name: str) -> NameParts:
     normal = normalise(name)
     return _parts(normal, *_readings(normal, canonical=True)[0])
+
+
+_canonical_parts = lru_cache(maxsize=4096)(_split_canonical)

@@ -1,0 +1,112 @@
+"""``albumsync ui``: ``dagster dev`` on the demo's local defaults, the SmugMug emulator beside it.
+
+The same state as ``albumsync demo`` (``.albumsync/``): the embedded PostgreSQL with the demo
+rows, the emulator serving the demo account as the demo left it, and the Dagster instance in
+``.albumsync/dagster_home`` (so the demo's runs are there). The UI is at
+http://localhost:3000. Like the demo it ignores ``ALBUMSYNC_DATABASE_URL``: for your own
+database and SmugMug account run ``dagster dev -w workspace.yaml`` with the variables set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from albumsync_dagster.db import albumsync_home, create_engine, start_embedded_postgres
+from albumsync_dagster.demo import (
+    DemoPaths,
+    demo_store,
+    pipeline_env,
+    prepare_database,
+    save_store,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+WORKSPACE = """load_from:
+  - python_module:
+      module_name: albumsync_dagster.definitions
+      attribute: defs
+      location_name: albumsync
+"""
+SHUTDOWN_SECONDS = 30
+
+
+def instance_files(dagster_home: Path) -> Path:
+    """Put the repository's ``dagster.yaml`` in DAGSTER_HOME; return the workspace file.
+
+    ``dagster dev`` reads ``$DAGSTER_HOME/dagster.yaml``; outside a checkout (an installed
+    package) the defaults apply and the workspace file is written here.
+    """
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = REPO_ROOT / "dagster.yaml"
+    if config.is_file():
+        shutil.copyfile(config, dagster_home / "dagster.yaml")
+    workspace = REPO_ROOT / "workspace.yaml"
+    if workspace.is_file():
+        return workspace
+    written = dagster_home / "workspace.yaml"
+    written.write_text(WORKSPACE)
+    return written
+
+
+def dagster_dev_command(workspace: Path, port: int) -> list[str]:
+    dagster = Path(sys.executable).with_name("dagster")
+    program = [str(dagster)] if dagster.exists() else [sys.executable, "-m", "dagster"]
+    return [*program, "dev", "-w", str(workspace), "-p", str(port)]
+
+
+def run_ui(*, port: int = 3000, home: Path | None = None, seed: int = 0) -> int:
+    """Serve the Dagster UI until interrupted; returns ``dagster dev``'s exit code."""
+    from albumsync_dagster.emulator import run_emulator
+    from albumsync_dagster.emulator.demo_account import build_demo
+
+    console = Console(highlight=False)
+    paths = DemoPaths((home or albumsync_home()).resolve())
+    url = start_embedded_postgres(paths.home / "pgdata")
+    engine = create_engine(url)
+    demo = build_demo(seed)
+    store, fresh = demo_store(paths, demo, reset=False)
+    try:
+        prepare_database(engine, demo, fresh_account=fresh)
+    finally:
+        engine.dispose()
+    workspace = instance_files(paths.dagster_home)
+    try:
+        with run_emulator(store, port=0) as emulator:
+            env = {
+                **os.environ,
+                **pipeline_env(emulator.env(), url, demo),
+                "DAGSTER_HOME": str(paths.dagster_home),
+            }
+            console.print(
+                f"SmugMug emulator at {emulator.base_url} (demo account, {len(store.albums)} "
+                f"albums); Dagster home {paths.dagster_home}\n"
+                f"Dagster UI: http://localhost:{port}  (Ctrl-C stops both)"
+            )
+            return _serve(dagster_dev_command(workspace, port), env, cwd=workspace.parent)
+    finally:
+        save_store(paths, store)  # keep the names the UI's runs set, for the next demo
+
+
+def _serve(command: list[str], env: dict[str, str], *, cwd: Path) -> int:
+    process = subprocess.Popen(command, env=env, cwd=cwd)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C at a terminal reached dagster dev too; it stops its webserver, daemon and
+        # code servers. A SIGINT sent to this process alone is passed on.
+        try:
+            return process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)
+        try:
+            return process.wait(timeout=SHUTDOWN_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            return process.wait()
