@@ -21,4 +21,7 @@ defs = dg.Definitions(
     schedules=[schedules.daily_sync_health_schedule],
     sensors=[sensors.enrichment_sensor],
     resources=resources.resources_from_env(),
+    # Also for runs the UI launches outside the two jobs (materializations, backfills): the
+    # steps wait on PostgreSQL and SmugMug, a process per step would cost more than the work.
+    executor=dg.in_process_executor,
 )

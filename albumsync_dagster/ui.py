@@ -61,14 +61,23 @@ def dagster_dev_command(workspace: Path, port: int) -> list[str]:
     return [*program, "dev", "-w", str(workspace), "-p", str(port)]
 
 
-def run_ui(*, port: int = 3000, home: Path | None = None, seed: int = 0) -> int:
-    """Serve the Dagster UI until interrupted; returns ``dagster dev``'s exit code."""
+def run_ui(
+    *,
+    port: int = 3000,
+    home: Path | None = None,
+    database_url: str | None = None,
+    seed: int = 0,
+) -> int:
+    """Serve the Dagster UI until interrupted; returns ``dagster dev``'s exit code.
+
+    ``database_url``: a database for the demo data (tests); default the embedded PostgreSQL.
+    """
     from albumsync_dagster.emulator import run_emulator
     from albumsync_dagster.emulator.demo_account import build_demo
 
     console = Console(highlight=False)
     paths = DemoPaths((home or albumsync_home()).resolve())
-    url = start_embedded_postgres(paths.home / "pgdata")
+    url = database_url or start_embedded_postgres(paths.home / "pgdata")
     engine = create_engine(url)
     demo = build_demo(seed)
     store, fresh = demo_store(paths, demo, reset=False)
@@ -95,18 +104,30 @@ def run_ui(*, port: int = 3000, home: Path | None = None, seed: int = 0) -> int:
 
 
 def _serve(command: list[str], env: dict[str, str], *, cwd: Path) -> int:
-    process = subprocess.Popen(command, env=env, cwd=cwd)
+    """Run ``dagster dev`` until it exits; Ctrl-C or SIGTERM stop it cleanly (SIGINT)."""
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=cwd,
+        # A shell may start us with SIGINT ignored (a background job); dagster dev must not
+        # inherit that, or nothing could stop it cleanly.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        process.send_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        # Ctrl-C at a terminal reached dagster dev too; it stops its webserver, daemon and
-        # code servers. A SIGINT sent to this process alone is passed on.
-        try:
-            return process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGINT)
-        try:
-            return process.wait(timeout=SHUTDOWN_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            return process.wait()
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:
+                # Ctrl-C at a terminal reached dagster dev as well: let it shut down its
+                # webserver, daemon and code servers.
+                try:
+                    return process.wait(timeout=SHUTDOWN_SECONDS)
+                except subprocess.TimeoutExpired:
+                    process.terminate()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

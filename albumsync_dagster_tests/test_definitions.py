@@ -73,11 +73,24 @@ def test_lineage_runs_from_smugmug_to_the_rows():
     assert parents("sync_health") == {"photo_metadata_album_name", "smugmug_album_catalog"}
 
 
+def test_every_step_that_calls_smugmug_is_in_the_smugmug_pool():
+    graph = defs.resolve_asset_graph()
+    pools = {key.to_user_string(): graph.get(key).pools for key in graph.get_all_asset_keys()}
+    assert {name for name, p in pools.items() if p == {"smugmug"}} == {
+        "smugmug_album_catalog",
+        "smugmug_album",
+        "smugmug_album_name",
+    }
+
+
 def test_album_sync_job_runs_in_process_and_covers_only_the_album_assets():
     job = defs.resolve_job_def("album_sync_job")
     assert job.executor_def.name == "in_process"
     assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == PER_ALBUM
     assert defs.resolve_job_def("sync_health_job").executor_def.name == "in_process"
+    # Runs the UI launches outside the jobs (materializations, backfills) too.
+    implicit = defs.resolve_implicit_global_asset_job_def()
+    assert implicit.executor_def.name == "in_process"
 
 
 def test_credentials_reach_dagster_as_environment_variable_names(monkeypatch):
@@ -117,19 +130,21 @@ def instance_from(config_file: str, home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_ref(ref)
 
 
-def run_limits(instance: dg.DagsterInstance) -> tuple[int, list]:
-    config = instance.get_concurrency_config().run_queue_config
-    return config.max_concurrent_runs, config.tag_concurrency_limits
+def run_limits(instance: dg.DagsterInstance) -> tuple[int, int | None, str]:
+    """Runs at once; runs at once holding the ``smugmug`` pool; the pools' granularity."""
+    config = instance.get_concurrency_config()
+    return (
+        config.run_queue_config.max_concurrent_runs,
+        config.pool_config.default_pool_limit,
+        config.pool_config.pool_granularity.value,
+    )
 
 
 def test_default_instance_is_sqlite_under_dagster_home_with_run_limits(tmp_path):
     with instance_from("dagster.yaml", tmp_path) as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
-        assert run_limits(instance) == (
-            4,
-            [{"key": "albumsync/smugmug", "value": "writes", "limit": 2}],
-        )
+        assert run_limits(instance) == (4, 2, "run")
     assert (tmp_path / "history").is_dir()
 
 
@@ -152,8 +167,7 @@ def test_production_instance_stores_runs_in_postgresql(tmp_path, dagster_storage
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
         assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
-        assert run_limits(instance)[0] == 4
-        assert run_limits(instance)[1][0]["key"] == "albumsync/smugmug"
+        assert run_limits(instance) == (4, 2, "run")
         # Partitions and a run go through the real server.
         instance.add_dynamic_partitions("albums", ["ALB001", "ALB002"])
 

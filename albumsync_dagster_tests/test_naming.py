@@ -135,6 +135,8 @@ def test_sport_uses_the_event_date_forms(first: date, last: date, expected: str)
         (["A", "None"], "Cup", None, "Cup - May 30"),  # placeholder strings are missing
         ([], "   ", "soccer", "Soccer - May 30"),
         ([], "null", "N/A", None),
+        ([], None, "_", None),  # a slug of nothing
+        ([], None, " __ ", None),
         (["A"], None, None, None),
         ([], None, None, None),
         (["\u200b", "\x00"], "\t", "\u202e", None),

@@ -8,7 +8,7 @@ import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from albumsync_dagster.naming import (
@@ -21,7 +21,7 @@ from albumsync_dagster.naming import (
 from albumsync_dagster.naming.text import clean_field
 
 # NAMING_PROPERTY_EXAMPLES=5000 for a deeper search than the suite's quick default.
-EXAMPLES = int(os.environ.get("NAMING_PROPERTY_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("NAMING_PROPERTY_EXAMPLES", "200"))
 FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ZONES = [
     "UTC",
@@ -86,8 +86,12 @@ def has_no_control_characters(text: str) -> bool:
     return not any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in text)
 
 
-@FAST
+@settings(FAST, max_examples=3 * EXAMPLES)
 @given(enrichments, photo_time_lists, st.sampled_from(ZONES), fallbacks)
+@example(Enrichment(sport_type="_"), [], "UTC", (None, date(2024, 1, 1)))  # found by search
+@example(
+    Enrichment(teams=["\u202e" + "x" * 10_000, "\U0001f985"]), [], "UTC", (date(2024, 5, 30), None)
+)
 def test_any_input_gives_a_clean_bounded_name_or_none(
     enrichment: Enrichment,
     times: list[datetime | None],

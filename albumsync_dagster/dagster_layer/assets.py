@@ -34,6 +34,9 @@ from albumsync_dagster.settings import Settings
 # backfill_policy is Beta in Dagster 1.13; the warning would print at every load.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
+# Steps that call SmugMug share this concurrency pool: dagster.yaml caps the runs holding
+# them, since each run's client sends up to SMUGMUG_REQUESTS_PER_SECOND to the one account.
+SMUGMUG_POOL = "smugmug"
 CATALOG_GROUP = "smugmug_catalog"
 ALBUM_GROUP = "album_sync"
 # A backfill launched from the UI batches albums like the job does.
@@ -87,7 +90,7 @@ def _batch_metadata(keys: Sequence[str]) -> dict[str, dg.MetadataValue]:
 # --- the whole account ---------------------------------------------------------------------
 
 
-@dg.asset(group_name=CATALOG_GROUP, kinds={"smugmug", "postgres"})
+@dg.asset(group_name=CATALOG_GROUP, kinds={"smugmug", "postgres"}, pool=SMUGMUG_POOL)
 def smugmug_album_catalog(
     context: dg.AssetExecutionContext, photo_db: PhotoDatabase, smugmug: SmugMugResource
 ) -> dg.MaterializeResult:
@@ -167,6 +170,7 @@ def album_enrichment(
     group_name=ALBUM_GROUP,
     kinds={"smugmug", "postgres"},
     backfill_policy=BATCHED,
+    pool=SMUGMUG_POOL,
 )
 def smugmug_album(
     context: dg.AssetExecutionContext, photo_db: PhotoDatabase, smugmug: SmugMugResource
@@ -186,7 +190,7 @@ def smugmug_album(
         )
     for error in outcome.errors.values():
         context.log.warning(error)
-    table = []
+    table: list[tuple[object, ...]] = []
     for k in keys:
         album = outcome.albums.get(k)
         table.append(
@@ -230,7 +234,7 @@ def canonical_album_name(
     keys, skipped = _fetched_keys(context)
     settings = Settings.from_env()
     plans = workflow.compute_canonical_names(photo_db.get_engine(), keys, tz=settings.timezone)
-    table = []
+    table: list[tuple[object, ...]] = []
     for k in context.partition_keys:
         plan = plans.get(k)
         if plan is None:
@@ -270,6 +274,7 @@ def canonical_album_name(
     kinds={"smugmug", "postgres"},
     deps=[canonical_album_name],
     backfill_policy=BATCHED,
+    pool=SMUGMUG_POOL,
 )
 def smugmug_album_name(
     context: dg.AssetExecutionContext,
@@ -348,7 +353,7 @@ def photo_metadata_album_name(
         no_rows = key in result.verification and result.verification[key].photo_count == 0
         # An album with no photo rows yet has nothing to sync: worth a note, not a warning.
         (context.log.info if no_rows else context.log.warning)(error)
-    table = []
+    table: list[tuple[object, ...]] = []
     for k in keys:
         verification = result.verification.get(k)
         table.append(

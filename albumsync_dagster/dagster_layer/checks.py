@@ -58,7 +58,7 @@ def album_names_in_sync(
         context.instance, context.run.run_id, [smugmug_album.key, smugmug_album_name.key]
     )
 
-    rows = []
+    rows: list[tuple[object, ...]] = []
     failing: list[str] = []
     for key in keys:
         row = snapshot.get(key)

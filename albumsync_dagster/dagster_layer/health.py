@@ -272,10 +272,9 @@ def no_orphan_album_keys(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
 )
 def recent_sync_activity(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
     last = last_sync_activity(photo_db.get_engine())
-    now = datetime.now(UTC)
-    age = now - last if last else None
+    age = datetime.now(UTC) - last if last else None
     passed = age is not None and age <= timedelta(hours=RECENT_ACTIVITY_HOURS)
-    if last is None:
+    if last is None or age is None:
         description = "the sync has never run"
     else:
         description = (

@@ -19,14 +19,10 @@ from albumsync_dagster.dagster_layer.assets import (
 from albumsync_dagster.dagster_layer.health import sync_health
 from albumsync_dagster.dagster_layer.partitions import range_tags
 
-# Concurrent runs that write to SmugMug share its rate limit: dagster.yaml caps them by this tag.
-SMUGMUG_WRITES_TAG = "albumsync/smugmug"
-
 album_sync_job = dg.define_asset_job(
     name="album_sync_job",
     selection=dg.AssetSelection.assets(*ALBUM_ASSETS),
     executor_def=dg.in_process_executor,
-    tags={SMUGMUG_WRITES_TAG: "writes"},
     description="Per album: enrichment, fetch, canonical name, rename on SmugMug, photo rows "
     "follow, check. One run covers a batch of consecutive albums (a partition range).",
 )

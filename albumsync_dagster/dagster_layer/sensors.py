@@ -111,11 +111,8 @@ def read_enrichment_changes(
         for r in late
         if cursor.recent.get(r.album_key) != r.updated_at.astimezone(UTC).isoformat()
     ]
-    if fresh:
-        last = fresh[-1]
-        high, high_key = last.updated_at, last.album_key
-    else:
-        high, high_key = cursor.updated_at, cursor.album_key
+    high: datetime | None = fresh[-1].updated_at if fresh else cursor.updated_at
+    high_key = fresh[-1].album_key if fresh else cursor.album_key
     recent = dict(cursor.recent)
     for change in (*late_changes, *fresh):
         recent[change.album_key] = change.version

@@ -11,7 +11,8 @@
       drift = 0 for identical names, 2 for names equal once normalised, otherwise
       clamp(round(T + D), 2, 100), where
       T = min(100, 1.5 * (100 - ratio(titles)))   (100 for a date-only or default name
-          such as Untitled / IMG_2043; swapped teams: 10 + 1.5 * (100 - ratio(swapped)))
+          such as Untitled / IMG_2043; swapped teams: 10 + 1.5 * (100 - ratio(swapped));
+          at least 30 when a division word or number differs: boys/girls, Day 1/Day 2)
       D = 0 same date, 6 same date in another notation, 12 a range of days inside
           (same months), 25 less precise but containing or only part of the range (one
           day of several, some of the months), 35 partial overlap, 40 missing, 50 wrong.

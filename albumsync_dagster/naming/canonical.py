@@ -85,9 +85,9 @@ def _title_for(enrichment: Enrichment) -> _Title | None:
     event = clean_field(enrichment.event_name)
     if event:
         return _Title(teams=None, text=event)
-    sport = clean_field(enrichment.sport_type)
-    if sport:
-        return _Title(teams=None, text=title_case(sport))
+    sport = title_case(clean_field(enrichment.sport_type))
+    if sport:  # "_" cleans to nothing only once underscores become spaces
+        return _Title(teams=None, text=sport)
     return None
 
 

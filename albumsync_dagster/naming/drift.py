@@ -16,14 +16,19 @@ Title drift T (0..100), on the normalised titles with spaces removed:
     T = min(that, 10 + 1.5 * (100 - ratio(swapped current, canonical)))
                                            when both titles are ``A vs B``: two teams in
                                            swapped order cost 10, plus any typo on top
+    T = max(that, 25)                      when the titles do not have the same words (in
+                                           any order): a misspelt team or event ("Eagels")
+                                           is an error a careful person corrects, though
+                                           the strings are alike
     T = max(that, 30)                      when the titles differ in a division word
                                            (boys/girls, men/women, JV/varsity, coed) or in
                                            their numbers ("Day 1"/"Day 2", "U12"/"U14"):
                                            alike as strings, yet another event
 
 The factor 1.5 makes a title with a similarity under 47 (about half its letters shared with
-the canonical one) count as unrelated (T >= 80), while a one-letter typo in a 15-letter
-title stays near 5-10.
+the canonical one) count as unrelated (T >= 80); a one-letter typo scores 25 through the
+word floor, so it is renamed at the default threshold, while swapped teams (the same words)
+stay at 10.
 
 Date drift D, the dates compared as dates (a name without a year takes the other name's):
 
@@ -72,6 +77,7 @@ COSMETIC = 2
 TITLE_WEIGHT = 1.5
 SWAP_PENALTY = 10.0
 DISTINCTION_FLOOR = 30.0
+WORD_FLOOR = 25.0
 
 DATE_PENALTIES = {
     "none": 0,  # neither name has a date
@@ -126,6 +132,20 @@ def _find_distinctions(title: str) -> tuple[str, ...]:
 _cached_distinctions = lru_cache(maxsize=4096)(_find_distinctions)
 
 
+def _find_words(title: str) -> tuple[str, ...]:
+    # Division words are compared by meaning ("Mens" is "Men's"), apostrophes not at all.
+    words = (w.replace("’", "'") for w in _WORD.findall(title))
+    return tuple(sorted(_DIVISIONS.get(w, w).replace("'", "") for w in words))
+
+
+_cached_words = lru_cache(maxsize=4096)(_find_words)
+
+
+def _words(title: str) -> tuple[str, ...]:
+    """The words of a normalised title, sorted: equal for the same words in any order."""
+    return _cached_words(title) if len(title) <= 255 else _find_words(title)
+
+
 def _title_drift(current: NameParts, canonical: NameParts) -> float:
     if current.title_key == canonical.title_key:
         return 0.0
@@ -138,6 +158,8 @@ def _title_drift(current: NameParts, canonical: NameParts) -> float:
             drift = min(drift, SWAP_PENALTY + (100.0 - swapped) * TITLE_WEIGHT)
     if drift < DISTINCTION_FLOOR and _distinctions(current.title) != _distinctions(canonical.title):
         drift = DISTINCTION_FLOOR
+    if drift < WORD_FLOOR and _words(current.title) != _words(canonical.title):
+        drift = WORD_FLOOR
     return min(drift, 100.0)
 
 
@@ -262,10 +284,12 @@ def drift_score(current: str, canonical: str) -> int:
     _check_names(current, canonical)
     can = canonical_parts(canonical)
     normal = normalise(current)
-    if normal.replace(" ", "") == can.full_key:
+    full_key = normal.replace(" ", "")
+    if full_key == can.full_key:
         return COSMETIC
-    readings = readings_of_normalised(normal)
+    readings = readings_of_normalised(normal, full_key)
     if len(readings) == 1:
         cur = readings[0]
-        return _combine(_title_drift(cur, can), _date_relation(cur, can))
+        total = _title_drift(cur, can) + DATE_PENALTIES[_date_relation(cur, can)]
+        return max(COSMETIC, min(100, int(total + 0.5)))
     return _combine(*_best_reading(readings, can))

@@ -265,7 +265,7 @@ def _split_at_dash(name: str, last: bool) -> tuple[str, str, DateSpan] | None:
     if last:
         title, separator, rest = name.rpartition(" - ")
         if separator and len(rest) <= _LONGEST_DATE:
-            span = read_date(rest)
+            span = _read_date(rest)
             if span is not None:
                 return title, rest, span
         return None
@@ -273,7 +273,7 @@ def _split_at_dash(name: str, last: bool) -> tuple[str, str, DateSpan] | None:
     start = name.find(" - ", max(0, len(name) - _LONGEST_DATE - 3))
     while start != -1:
         rest = name[start + 3 :]
-        span = read_date(rest)
+        span = _read_date(rest)
         if span is not None:
             return name[:start], rest, span
         start = name.find(" - ", start + 3)
@@ -318,8 +318,8 @@ def _readings(name: str, canonical: bool) -> list[tuple[str, str, DateSpan | Non
 def team_splits(title: str) -> tuple[tuple[str, str], ...]:
     """Every way to read a normalised title as ``A vs B`` (a team may itself hold "V" or
     "vs"), spaces removed from the sides."""
-    if " vs " not in title:
-        return ()
+    if " vs " not in title or title.count(" vs ") > 3:
+        return ()  # no teams, or a list of games rather than one
     words = title.split(" ")
     splits = []
     for index, word in enumerate(words):
@@ -329,12 +329,12 @@ def team_splits(title: str) -> tuple[tuple[str, str], ...]:
     return tuple(splits)
 
 
-def _parts(normal: str, title: str, date_text: str, span: DateSpan | None) -> NameParts:
+def _parts(full_key: str, title: str, date_text: str, span: DateSpan | None) -> NameParts:
     title = title.strip(_TITLE_EDGES)
     while title.endswith(("(", "[")):
         title = title[:-1].rstrip(_TITLE_EDGES)
     return NameParts(
-        normal.replace(" ", ""),
+        full_key,
         title,
         title.replace(" ", ""),
         date_text.replace(" ", ""),
@@ -352,12 +352,16 @@ def name_readings(name: str) -> tuple[NameParts, ...]:
 
     Mostly one; two when a title ending in a date word meets the date ("Cup May 30 - Jun 2").
     """
-    return readings_of_normalised(normalise(name))
+    normal = normalise(name)
+    return readings_of_normalised(normal, normal.replace(" ", ""))
 
 
-def readings_of_normalised(normal: str) -> tuple[NameParts, ...]:
-    """:func:`name_readings` for a name already through :func:`normalise`."""
-    return tuple(_parts(normal, *reading) for reading in _readings(normal, canonical=False))
+def readings_of_normalised(normal: str, full_key: str) -> tuple[NameParts, ...]:
+    """:func:`name_readings` for a name already through :func:`normalise` (and its key)."""
+    readings = _readings(normal, canonical=False)
+    if len(readings) == 1:
+        return (_parts(full_key, *readings[0]),)
+    return tuple(_parts(full_key, *reading) for reading in readings)
 
 
 def name_parts(name: str) -> NameParts:
@@ -376,7 +380,7 @@ def canonical_parts(name: str) -> NameParts:
 
 def _split_canonical(name: str) -> NameParts:
     normal = normalise(name)
-    return _parts(normal, *_readings(normal, canonical=True)[0])
+    return _parts(normal.replace(" ", ""), *_readings(normal, canonical=True)[0])
 
 
 _canonical_parts = lru_cache(maxsize=4096)(_split_canonical)

