@@ -158,7 +158,7 @@ def _album_line(outcome: Any) -> str:
     if outcome.rows_updated:
         line += f"  ({outcome.rows_updated:,} rows)"
     if outcome.synced is False:
-        line += "  [red]✗ rows not in sync[/red]"
+        line += "  [red]✗ rows not in sync[/red]" if outcome.photo_rows else "  (no photo rows)"
     return line
 
 
@@ -223,7 +223,7 @@ def sync_cmd(
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.action] = counts.get(o.action, 0) + 1
-    failed = [o for o in outcomes if o.failed or o.synced is False]
+    failed = [o for o in outcomes if o.failed]
     if as_json:
         emit_json(
             {

@@ -120,10 +120,19 @@ class AlbumOutcome:
     synced: bool | None  # None in a dry run
     issues: list[str] = field(default_factory=list)
     error: str | None = None
+    photo_rows: int = 0  # rows carrying the album key after the sync
 
     @property
     def failed(self) -> bool:
-        return self.action == FAILED or self.error is not None
+        """A failure to act on: the rename failed, or rows that exist disagree with SmugMug.
+
+        An album with no photo rows is reported (not synced) but is not a failure.
+        """
+        return (
+            self.action == FAILED
+            or self.error is not None
+            or (self.synced is False and self.photo_rows > 0)
+        )
 
 
 def _reason(exc: BaseException) -> str:
@@ -749,6 +758,7 @@ def sync_albums(
                 synced=None if dry_run else (verification.synced if verification else False),
                 issues=issues,
                 error=rename.error,
+                photo_rows=verification.photo_count if verification else 0,
             )
         outcomes.append(outcome)
         if on_album:
