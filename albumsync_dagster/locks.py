@@ -28,18 +28,23 @@ def lock_album(conn_or_engine: Engine | Connection, album_key: str, reason: str,
         insert(album_locks)
         .values(album_key=album_key, reason=reason, locked_by=by, locked_at=sa.func.now())
         .on_conflict_do_nothing(index_elements=[album_locks.c.album_key])
+        .returning(album_locks.c.album_key)
     )
     if isinstance(conn_or_engine, Engine):
         with conn_or_engine.begin() as conn:
-            return conn.execute(stmt).rowcount == 1
-    return conn_or_engine.execute(stmt).rowcount == 1
+            return conn.execute(stmt).first() is not None
+    return conn_or_engine.execute(stmt).first() is not None
 
 
 def unlock_album(engine: Engine, album_key: str) -> bool:
     """Let the pipeline rename the album again; False when it was not locked."""
     with engine.begin() as conn:
-        deleted = conn.execute(sa.delete(album_locks).where(album_locks.c.album_key == album_key))
-        return deleted.rowcount == 1
+        deleted = conn.execute(
+            sa.delete(album_locks)
+            .where(album_locks.c.album_key == album_key)
+            .returning(album_locks.c.album_key)
+        )
+        return deleted.first() is not None
 
 
 def album_locks_for(
@@ -76,6 +81,8 @@ def album_mutex(engine: Engine, album_key: str, *, wait_seconds: float = 30.0) -
             )
         except sa.exc.OperationalError as exc:
             conn.rollback()
+            conn.execute(sa.text("RESET lock_timeout"))
+            conn.commit()
             raise AlbumBusy(
                 f"album {album_key}: another process is renaming it (waited {wait_seconds:g} s)"
             ) from exc
@@ -87,6 +94,8 @@ def album_mutex(engine: Engine, album_key: str, *, wait_seconds: float = 30.0) -
                 sa.text("SELECT pg_advisory_unlock(hashtextextended('albumsync:' || :k, 0))"),
                 {"k": album_key},
             )
+            # The connection goes back to the pool: it must not keep our short timeout.
+            conn.execute(sa.text("RESET lock_timeout"))
             conn.commit()
     finally:
         conn.close()

@@ -16,9 +16,15 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from albumsync_dagster.locks import lock_album
+from albumsync_dagster.locks import lock_album, unlock_album
 from albumsync_dagster.smugmug import SmugMugClient
-from albumsync_dagster.workflow import FAILED, RENAMED, fetch_albums, rename_on_smugmug
+from albumsync_dagster.workflow import (
+    FAILED,
+    RENAMED,
+    fetch_albums,
+    rename_on_smugmug,
+    repair_pending,
+)
 
 RESTORED = "restored"
 WOULD_RESTORE = "would_restore"
@@ -101,6 +107,9 @@ def rollback(
     on_item: Callable[[RollbackItem], None] | None = None,
 ) -> list[RollbackItem]:
     """Restore the names from before the window on SmugMug and in the rows."""
+    if not dry_run:
+        # A rename left pending by a fault is settled first, so the plan sees it.
+        repair_pending(engine, client, [album_key] if album_key else None, changed_by=changed_by)
     plan = plan_rollback(engine, since, album_key)
     fetched = fetch_albums(engine, client, [key for key, *_ in plan])
     items: list[RollbackItem] = []
@@ -133,6 +142,14 @@ def rollback(
                 key, current, restore_to, WOULD_RESTORE, f"{current!r} -> {restore_to!r}", first_id
             )
         else:
+            # Locked before the PATCH: even if the rows fail after it, no sync may rename
+            # the album straight back while the change waits for repair.
+            locked_now = lock_album(
+                engine,
+                key,
+                f"rolled back to {restore_to!r}; unlock to let the pipeline rename it",
+                changed_by,
+            )
             outcome = rename_on_smugmug(
                 engine,
                 client,
@@ -144,12 +161,6 @@ def rollback(
                 rollback_of=first_id,
             )
             if outcome.action == RENAMED and outcome.error is None:
-                lock_album(
-                    engine,
-                    key,
-                    f"rolled back to {restore_to!r}; unlock to let the pipeline rename it",
-                    changed_by,
-                )
                 item = RollbackItem(
                     key,
                     current,
@@ -160,14 +171,9 @@ def rollback(
                     outcome.rows_updated,
                 )
             else:
-                item = RollbackItem(
-                    key,
-                    current,
-                    restore_to,
-                    FAILED if outcome.action == FAILED else outcome.action,
-                    outcome.reason,
-                    first_id,
-                )
+                if outcome.action != RENAMED and locked_now:
+                    unlock_album(engine, key)  # SmugMug still has our name: nothing restored
+                item = RollbackItem(key, current, restore_to, FAILED, outcome.reason, first_id)
         items.append(item)
         if on_item:
             on_item(item)

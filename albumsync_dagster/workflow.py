@@ -42,6 +42,7 @@ from albumsync_dagster.smugmug import (
     SmugMugClient,
     SmugMugError,
     SmugMugNotFound,
+    SmugMugUnavailable,
 )
 
 log = logging.getLogger("albumsync.workflow")
@@ -331,12 +332,12 @@ def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePla
 
 
 def names_we_set(engine: Engine, album_keys: Sequence[str]) -> dict[str, str]:
-    """The last name this project set on SmugMug for each album (from the audit trail)."""
+    """The last name this project set (or accepted from a person) on SmugMug, per album."""
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text(
                 "SELECT DISTINCT ON (album_key) album_key, new_name FROM album_name_changes"
-                " WHERE album_key = ANY(:keys) AND smugmug_renamed = 'yes'"
+                " WHERE album_key = ANY(:keys) AND smugmug_renamed IN ('yes', 'accepted')"
                 " AND status = 'completed' ORDER BY album_key, id DESC"
             ),
             {"keys": list(album_keys)},
@@ -379,7 +380,7 @@ def _fail_change(engine: Engine, change_id: int, error: str, *, renamed: str = "
         conn.execute(
             sa.text(
                 "UPDATE album_name_changes SET status = 'failed', error = :e,"
-                " smugmug_renamed = :r, completed_at = now() WHERE id = :id"
+                " smugmug_renamed = :r, completed_at = now() WHERE id = :id AND status = 'pending'"
             ),
             {"id": change_id, "e": error, "r": renamed},
         )
@@ -397,7 +398,8 @@ def _complete_change(
         conn.execute(
             sa.text(
                 "UPDATE album_name_changes SET status = 'completed', smugmug_renamed = 'yes',"
-                " rows_updated = :n, completed_at = now(), error = NULL WHERE id = :id"
+                " rows_updated = :n, completed_at = now(), error = NULL"
+                " WHERE id = :id AND status = 'pending'"
             ),
             {"id": change_id, "n": rows},
         )
@@ -407,6 +409,34 @@ def _complete_change(
             .values(name=new_name, seen_at=sa.func.now())
         )
     return rows
+
+
+def accept_human_rename(
+    engine: Engine, album_key: str, ours: str, theirs: str, *, dry_run: bool = False
+) -> str:
+    """A person renamed an album we had named: lock it and record their name as the baseline.
+
+    The audit row (``smugmug_renamed = 'accepted'``) makes the person's name the one to
+    compare with from now on, so ``albumsync unlock`` lets the pipeline rename it again.
+    """
+    reason = (
+        f"renamed by a person on SmugMug: we set {ours!r}, SmugMug now says {theirs!r};"
+        " locked, never overwritten"
+    )
+    if dry_run:
+        return reason
+    with engine.begin() as conn:
+        if lock_album(conn, album_key, reason, "albumsync"):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO album_name_changes (album_key, old_name, new_name, changed_by,"
+                    " source, status, smugmug_renamed, rows_updated, completed_at)"
+                    " VALUES (:k, :ours, :theirs, 'a person on SmugMug', 'human', 'completed',"
+                    " 'accepted', 0, now())"
+                ),
+                {"k": album_key, "ours": ours, "theirs": theirs},
+            )
+    return reason
 
 
 def rename_on_smugmug(
@@ -435,6 +465,16 @@ def rename_on_smugmug(
                     error=str(exc),
                 )
             if fresh.name != expected_current:
+                # Keep the snapshot true to SmugMug, so the rows follow what it says now.
+                with engine.begin() as conn:
+                    store_albums(conn, [fresh])
+            ours = names_we_set(engine, [album_key]).get(album_key)
+            if ours is not None and fresh.name != ours and fresh.name != new_name:
+                # Checked here, under the mutex and against SmugMug itself: a plan made
+                # before our own rename finished must not pass for a person's choice.
+                reason = accept_human_rename(engine, album_key, ours, fresh.name)
+                return RenameOutcome(album_key, HUMAN_RENAMED, reason, fresh.name, new_name)
+            if fresh.name != expected_current:
                 if fresh.name == new_name:
                     return RenameOutcome(
                         album_key, KEPT, "SmugMug already carries this name", fresh.name, new_name
@@ -458,6 +498,22 @@ def rename_on_smugmug(
             )
             try:
                 client.rename_album(album_key, new_name)
+            except SmugMugUnavailable as exc:
+                # 5xx or time-out after the retries: SmugMug may have applied it. The intent
+                # stays pending; repair reads SmugMug's name and decides.
+                message = (
+                    f"SmugMug did not confirm the rename ({exc}); the change stays pending and"
+                    " the next run or `albumsync repair` settles it from SmugMug's name"
+                )
+                return RenameOutcome(
+                    album_key,
+                    FAILED,
+                    message,
+                    fresh.name,
+                    new_name,
+                    error=message,
+                    change_id=change_id,
+                )
             except (SmugMugError, ValueError) as exc:
                 _fail_change(engine, change_id, f"SmugMug refused the rename: {exc}")
                 return RenameOutcome(
@@ -528,15 +584,7 @@ def apply_renames(
             )
             continue
         current, canonical = plan.current_name, plan.canonical_name
-        if key not in locks and key in ours and ours[key] != current:
-            reason = (
-                f"renamed by a person on SmugMug: we set {ours[key]!r}, SmugMug now says"
-                f" {current!r}; locked, never overwritten"
-            )
-            if not dry_run:
-                lock_album(engine, key, reason, "albumsync")
-            outcomes[key] = RenameOutcome(key, HUMAN_RENAMED, reason, current, canonical)
-        elif key in locks:
+        if key in locks:
             outcomes[key] = RenameOutcome(
                 key, LOCKED, f"locked: {locks[key].reason}", current, canonical
             )
@@ -548,6 +596,9 @@ def apply_renames(
             outcomes[key] = RenameOutcome(
                 key, KEPT, f"drift {plan.drift_score} <= threshold {threshold}", current, canonical
             )
+        elif dry_run and key in ours and ours[key] != current:
+            reason = accept_human_rename(engine, key, ours[key], current, dry_run=True)
+            outcomes[key] = RenameOutcome(key, HUMAN_RENAMED, reason, current, canonical)
         elif dry_run:
             outcomes[key] = RenameOutcome(
                 key,
@@ -595,6 +646,8 @@ def repair_pending(
     for change in pending:
         try:
             with album_mutex(engine, change.album_key, wait_seconds=1):
+                if not _still_pending(engine, change.id):
+                    continue  # the renamer holding the mutex settled it meanwhile
                 try:
                     album = client.get_album(change.album_key)
                 except SmugMugNotFound:
@@ -622,14 +675,23 @@ def repair_pending(
                         RepairOutcome(change.id, change.album_key, "failed", "rename not applied")
                     )
                 else:
+                    # A person renamed it after our PATCH (or instead of it): their choice.
                     _fail_change(
                         engine,
                         change.id,
                         f"SmugMug's name changed since to {album.name!r}",
                         renamed="unknown",
                     )
+                    accept_human_rename(engine, change.album_key, change.new_name, album.name)
+                    with engine.begin() as conn:
+                        store_albums(conn, [album])
                     results.append(
-                        RepairOutcome(change.id, change.album_key, "failed", "changed since")
+                        RepairOutcome(
+                            change.id,
+                            change.album_key,
+                            "failed",
+                            "renamed by a person since; locked",
+                        )
                     )
         except AlbumBusy:
             results.append(
@@ -637,7 +699,20 @@ def repair_pending(
             )
         except SmugMugError as exc:
             results.append(RepairOutcome(change.id, change.album_key, "skipped", str(exc)))
+        except sa.exc.DBAPIError as exc:
+            # One stuck change must not stop the batch: it stays pending for the next run.
+            results.append(RepairOutcome(change.id, change.album_key, "skipped", _reason(exc)))
     return results
+
+
+def _still_pending(engine: Engine, change_id: int) -> bool:
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(
+                sa.text("SELECT 1 FROM album_name_changes WHERE id = :id AND status = 'pending'"),
+                {"id": change_id},
+            ).scalar()
+        )
 
 
 # --- step 4 -------------------------------------------------------------------------------
