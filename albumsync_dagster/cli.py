@@ -376,7 +376,9 @@ def demo_cmd() -> None:
     """What `make demo` runs: the whole pipeline once through Dagster, on local defaults."""
     from albumsync_dagster.demo import run_demo
 
-    run_demo()
+    summary = run_demo()
+    if not summary.ok:
+        raise typer.Exit(1)
 
 
 @command

@@ -15,6 +15,7 @@ goes. The emulator is local and unthrottled (SMUGMUG_REQUESTS_PER_SECOND=0), so 
 measure the pipeline, not SmugMug's latency (which would shrink the ratio).
 
 Run: .venv/bin/python bench/pipeline.py [--albums N] [--photos-per-album N] [--batch-size N]
+         [--concurrent-runs N] [--latency-ms MS]
 Uses TEST_DATABASE_URL's server when set, otherwise an embedded PostgreSQL.
 """
 
@@ -167,8 +168,42 @@ def run_direct(engine: sa.Engine, env: dict[str, str], batch_size: int) -> float
         return time.perf_counter() - started
 
 
-def run_dagster(env: dict[str, str], batch_size: int) -> tuple[float, float, int, int]:
-    """(total seconds, catalog seconds, runs, failed runs)."""
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_start(home: str) -> None:
+    """A run worker process: the code location loaded once, the shared instance opened."""
+    import warnings
+
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    from albumsync_dagster.definitions import defs
+
+    warnings.simplefilter("ignore")
+    _WORKER["defs"] = defs
+    _WORKER["instance"] = dg.DagsterInstance.from_ref(InstanceRef.from_dir(home))
+
+
+def _worker_run(batch: list[str]) -> bool:
+    from albumsync_dagster.dagster_layer.jobs import execute_album_sync_batches
+
+    (result,) = execute_album_sync_batches(
+        _WORKER["defs"], _WORKER["instance"], [batch], log_level="WARNING"
+    )
+    return result.success
+
+
+def run_dagster(
+    env: dict[str, str], batch_size: int, concurrent_runs: int
+) -> tuple[float, float, int, int]:
+    """(total seconds, catalog seconds, runs, failed runs).
+
+    ``concurrent_runs`` > 1 executes that many runs at once, each in a process of its own, as
+    the deployed instance does for runs holding the ``smugmug`` pool (limit 2 in dagster.yaml).
+    """
+    import multiprocessing
+
     import dagster as dg
     from dagster._core.instance.ref import InstanceRef
 
@@ -182,6 +217,11 @@ def run_dagster(env: dict[str, str], batch_size: int) -> tuple[float, float, int
         tempfile.TemporaryDirectory(prefix="albumsync-bench-dagster-") as home,
         dg.DagsterInstance.from_ref(InstanceRef.from_dir(home)) as instance,
     ):
+        pool = None
+        if concurrent_runs > 1:  # processes start (and import Dagster) before the clock
+            context = multiprocessing.get_context("spawn")
+            pool = context.Pool(concurrent_runs, initializer=_worker_start, initargs=(home,))
+            pool.map(time.sleep, [0.5] * concurrent_runs)
         started = time.perf_counter()
         catalog = defs.resolve_implicit_global_asset_job_def().execute_in_process(
             instance=instance,
@@ -191,10 +231,14 @@ def run_dagster(env: dict[str, str], batch_size: int) -> tuple[float, float, int
         assert catalog.success
         catalog_seconds = time.perf_counter() - started
         batches = all_album_batches(instance, batch_size)
-        results = execute_album_sync_batches(defs, instance, batches, log_level="WARNING")
+        if pool is None:
+            results = execute_album_sync_batches(defs, instance, batches, log_level="WARNING")
+            succeeded = [r.success for r in results]
+        else:
+            with pool:
+                succeeded = list(pool.imap_unordered(_worker_run, batches))
         total = time.perf_counter() - started
-        failed = sum(not r.success for r in results)
-        return total, catalog_seconds, len(results), failed
+        return total, catalog_seconds, len(batches), succeeded.count(False)
 
 
 def main() -> None:
@@ -202,6 +246,18 @@ def main() -> None:
     parser.add_argument("--albums", type=int, default=1000)
     parser.add_argument("--photos-per-album", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument(
+        "--concurrent-runs",
+        type=int,
+        default=1,
+        help="album_sync_job runs at once (the deployed limit for the smugmug pool is 2)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="added to every emulator answer (the real SmugMug answers in 100-400 ms)",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     logging.getLogger("albumsync").setLevel(logging.WARNING)
@@ -219,7 +275,8 @@ def main() -> None:
     data, enrichment, rows = build_account(args.albums, args.photos_per_album)
     print(
         f"{args.albums:,} albums, {len(rows):,} photos; batches of {args.batch_size}; "
-        f"{sum(a['name'] == 'Untitled' for a in data['albums'])} albums to rename"
+        f"{sum(a['name'] == 'Untitled' for a in data['albums'])} albums to rename; "
+        f"emulator latency {args.latency_ms:g} ms; {args.concurrent_runs} Dagster run(s) at once"
     )
     figures: dict[str, Any] = {}
     for path in ("direct", "dagster"):
@@ -228,6 +285,8 @@ def main() -> None:
             run_emulator(EmulatorStore.from_dict(data), port=0) as emu,
         ):
             load(engine, enrichment, rows)
+            if args.latency_ms:
+                emu.faults.set_latency(args.latency_ms)
             env = {
                 **emu.env(),
                 "ALBUMSYNC_DATABASE_URL": url,
@@ -238,13 +297,17 @@ def main() -> None:
             if path == "direct":
                 figures["direct"] = run_direct(engine, env, args.batch_size)
             else:
-                total, catalog, runs, failed = run_dagster(env, args.batch_size)
+                total, catalog, runs, failed = run_dagster(
+                    env, args.batch_size, args.concurrent_runs
+                )
                 figures.update(dagster=total, catalog=catalog, runs=runs, failed=failed)
             figures[f"{path}_outcome"] = outcome(engine)
             figures[f"{path}_requests"] = len(emu.requests)
 
     ratio = figures["dagster"] / figures["direct"]
-    per_run = (figures["dagster"] - figures["catalog"]) / max(1, figures["runs"])
+    per_run = (
+        (figures["dagster"] - figures["catalog"]) * args.concurrent_runs / max(1, figures["runs"])
+    )
     print(
         f"direct : {figures['direct']:7.1f} s  "
         f"(renamed {figures['direct_outcome'][0]}, out of sync {figures['direct_outcome'][1]}, "

@@ -329,6 +329,13 @@ def smugmug_album_name(
     return dg.MaterializeResult(metadata=metadata)
 
 
+def _renames_are_dry(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run's rename step was told ``dry_run``: a dry run of the renames must
+    not write rows either, even if only that step's config said so."""
+    ops = (context.run.run_config or {}).get("ops", {})
+    return bool(ops.get("smugmug_album_name", {}).get("config", {}).get("dry_run", False))
+
+
 @dg.asset(
     partitions_def=albums_partitions,
     group_name=ALBUM_GROUP,
@@ -341,14 +348,15 @@ def photo_metadata_album_name(
 ) -> dg.MaterializeResult:
     """Every photo row of each album carrying SmugMug's current name (set-based), verified."""
     keys, _ = _fetched_keys(context)
+    dry_run = config.dry_run or _renames_are_dry(context)
     result = workflow.sync_photo_rows(
         photo_db.get_engine(),
         keys,
-        dry_run=config.dry_run,
+        dry_run=dry_run,
         source="smugmug",
         changed_by=f"dagster:{context.run_id}",
     )
-    counts = result.would_update if config.dry_run else result.updated_by_album
+    counts = result.would_update if dry_run else result.updated_by_album
     for key, error in result.errors.items():
         no_rows = key in result.verification and result.verification[key].photo_count == 0
         # An album with no photo rows yet has nothing to sync: worth a note, not a warning.
@@ -365,10 +373,10 @@ def photo_metadata_album_name(
                 "; ".join(verification.issues) if verification else result.errors.get(k),
             )
         )
-    label = "rows_to_update" if config.dry_run else "rows_updated"
+    label = "rows_to_update" if dry_run else "rows_updated"
     metadata: dict[str, dg.MetadataValue] = {
         **_batch_metadata(context.partition_keys),
-        "dry_run": dg.MetadataValue.bool(config.dry_run),
+        "dry_run": dg.MetadataValue.bool(dry_run),
         label: dg.MetadataValue.int(sum(counts.values())),
         "albums_in_sync": dg.MetadataValue.int(sum(v.synced for v in result.verification.values())),
         "rows": markdown_table(
