@@ -147,7 +147,8 @@ def test_batch_isolates_an_album_the_database_refuses(engine):
         conn.execute(
             sa.text(
                 "CREATE FUNCTION refuse_bad() RETURNS trigger LANGUAGE plpgsql AS $$"
-                " BEGIN IF NEW.album_key = 'BAD' THEN RAISE EXCEPTION 'album BAD is frozen'; END IF;"
+                " BEGIN IF NEW.album_key = 'BAD' THEN"
+                " RAISE EXCEPTION 'album BAD is frozen'; END IF;"
                 " RETURN NEW; END $$;"
                 "CREATE TRIGGER refuse_bad BEFORE UPDATE ON photo_metadata"
                 " FOR EACH ROW EXECUTE FUNCTION refuse_bad()"

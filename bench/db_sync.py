@@ -150,9 +150,7 @@ def main() -> None:
         # Make a few albums inconsistent so both verify queries have something to find.
         with engine.begin() as conn:
             conn.execute(
-                sa.text(
-                    "UPDATE photo_metadata SET album_name = 'stray' WHERE image_key = ANY(:k)"
-                ),
+                sa.text("UPDATE photo_metadata SET album_name = 'stray' WHERE image_key = ANY(:k)"),
                 {"k": [f"img{i}" for i in range(1, 2000, 97)]},
             )
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

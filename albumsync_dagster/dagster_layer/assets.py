@@ -9,6 +9,7 @@ lives in PostgreSQL (snapshot, name history, audit, rows), so the assets return 
 import warnings
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
@@ -332,7 +333,8 @@ def smugmug_album_name(
 def _renames_are_dry(context: dg.AssetExecutionContext) -> bool:
     """Whether this run's rename step was told ``dry_run``: a dry run of the renames must
     not write rows either, even if only that step's config said so."""
-    ops = (context.run.run_config or {}).get("ops", {})
+    run_config: dict[str, Any] = dict(context.run.run_config or {})
+    ops = run_config.get("ops", {})
     return bool(ops.get("smugmug_album_name", {}).get("config", {}).get("dry_run", False))
 
 
