@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from albumsync_dagster.db import database_error_reason
+
 MAX_NAME_LENGTH = 255
 
 
@@ -199,7 +201,7 @@ def batch_sync_albums(
                             sync_rows_in_transaction(conn, {key: valid[key]}, source, changed_by)
                         )
                 except sa.exc.DBAPIError as exc:
-                    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                    reason = database_error_reason(exc)
                     fail(key, f"album {key}: database refused the update: {reason}")
         for key, (updated, has_rows) in outcome.items():
             if not has_rows:

@@ -69,6 +69,17 @@ def mark_gone(conn: Connection, album_keys: Iterable[str]) -> None:
     )
 
 
+def smugmug_names(engine: Engine, album_keys: Iterable[str] | None = None) -> dict[str, str]:
+    """Names from the SmugMug snapshot, for albums SmugMug still has (all, or those given)."""
+    query = sa.select(smugmug_albums.c.album_key, smugmug_albums.c.name).where(
+        smugmug_albums.c.gone_at.is_(None)
+    )
+    if album_keys is not None:
+        query = query.where(smugmug_albums.c.album_key.in_(list(album_keys)))
+    with engine.connect() as conn:
+        return {r.album_key: r.name for r in conn.execute(query)}
+
+
 def refresh_catalog(
     engine: Engine, client: SmugMugClient, nickname: str | None = None
 ) -> CatalogSnapshot:

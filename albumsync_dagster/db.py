@@ -19,6 +19,13 @@ from sqlalchemy.engine import Engine, make_url
 EMBEDDED_DATABASE = "albumsync"
 
 
+def database_error_reason(exc: BaseException, default: str = "database error") -> str:
+    """The first line of the server's message for a failed statement or connection."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else default
+
+
 class DatabaseUnavailable(RuntimeError):
     """The photo database could not be reached; the message names where, never the password."""
 
@@ -103,7 +110,7 @@ def create_engine(url: str | None = None, *, check: bool = True, **kwargs: objec
                 conn.execute(sa.text("SELECT 1"))
         except sa.exc.OperationalError as exc:
             engine.dispose()
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
+            reason = database_error_reason(exc, "connection failed")
             raise DatabaseUnavailable(
                 f"cannot reach PostgreSQL at {describe_url(url)}: {_without_secrets(reason, url)}"
             ) from None

@@ -19,17 +19,6 @@ from sqlalchemy.engine import Engine
 from albumsync_dagster.emulator.demo_account import DemoAccount
 from albumsync_dagster.schema import album_enrichment, photo_metadata
 
-_PHOTO_COLUMNS = (
-    "album_key",
-    "album_name",
-    "imageurl",
-    "thumbnailurl",
-    "sport_type",
-    "photo_date",
-    "updated_at",
-)
-_ENRICHMENT_COLUMNS = ("teams", "event_name", "sport_type", "updated_at")
-
 
 @dataclass(frozen=True, slots=True)
 class DemoRowsLoaded:
@@ -44,19 +33,20 @@ def load_demo_rows(engine: Engine, demo: DemoAccount) -> DemoRowsLoaded:
     with engine.begin() as conn:
         if demo.photo_rows:
             conn.execute(
-                _upsert(photo_metadata, "image_key", _PHOTO_COLUMNS), list(demo.photo_rows)
+                _upsert(photo_metadata, "image_key", keep=("photo_id",)), list(demo.photo_rows)
             )
         if demo.enrichment_rows:
             conn.execute(
-                _upsert(album_enrichment, "album_key", _ENRICHMENT_COLUMNS),
+                _upsert(album_enrichment, "album_key"),
                 list(demo.enrichment_rows),
             )
     return DemoRowsLoaded(len(demo.photo_rows), len(demo.enrichment_rows))
 
 
-def _upsert(table: Table, key: str, updated: Sequence[str]) -> Insert:
-    """INSERT ... ON CONFLICT (key) DO UPDATE SET the given columns from the new row."""
+def _upsert(table: Table, key: str, keep: Sequence[str] = ()) -> Insert:
+    """INSERT ... ON CONFLICT (key) DO UPDATE every other column (but ``keep``) from the new row."""
     stmt = insert(table)
+    updated = [c.name for c in table.columns if c.name != key and c.name not in keep]
     return stmt.on_conflict_do_update(
         index_elements=[table.c[key]], set_={name: stmt.excluded[name] for name in updated}
     )

@@ -14,22 +14,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from albumsync_dagster.db import database_error_reason
+from albumsync_dagster.schema import photo_metadata
+
 # An arbitrary constant identifying "albumsync migrations" among advisory locks.
 _MIGRATION_LOCK_ID = 7_281_446_019
 _FILE_PATTERN = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 # The columns the project needs in photo_metadata, created here or elsewhere.
-REQUIRED_PHOTO_COLUMNS = {
-    "photo_id",
-    "image_key",
-    "album_key",
-    "album_name",
-    "imageurl",
-    "thumbnailurl",
-    "sport_type",
-    "photo_date",
-    "updated_at",
-}
+REQUIRED_PHOTO_COLUMNS = frozenset(column.name for column in photo_metadata.columns)
 
 
 class MigrationError(RuntimeError):
@@ -118,7 +111,7 @@ def _apply(conn: Connection, migration: Migration) -> None:
         try:
             conn.exec_driver_sql(migration.sql)
         except sa.exc.DBAPIError as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            reason = database_error_reason(exc)
             raise MigrationError(f"{migration.name} failed: {reason}") from None
         conn.execute(
             sa.text("INSERT INTO schema_migrations (version, name, checksum) VALUES (:v, :n, :c)"),

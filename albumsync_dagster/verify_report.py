@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import Engine
 
 from albumsync_dagster import album_sync
+from albumsync_dagster.catalog import smugmug_names
 
 
 @dataclass(frozen=True)
@@ -60,17 +60,6 @@ class VerifyReport:
                 for a in self.albums
             ],
         }
-
-
-def smugmug_names(engine: Engine, album_keys: list[str] | None = None) -> dict[str, str]:
-    """Names from the latest SmugMug catalog snapshot, for albums SmugMug still has."""
-    query = "SELECT album_key, name FROM smugmug_albums WHERE gone_at IS NULL"
-    params: dict[str, Any] = {}
-    if album_keys is not None:
-        query += " AND album_key = ANY(:keys)"
-        params["keys"] = album_keys
-    with engine.connect() as conn:
-        return {r.album_key: r.name for r in conn.execute(sa.text(query), params)}
 
 
 def build_verify_report(engine: Engine, album_key: str | None = None) -> VerifyReport:

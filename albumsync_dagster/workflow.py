@@ -31,7 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from albumsync_dagster import album_sync
-from albumsync_dagster.catalog import mark_gone, store_albums
+from albumsync_dagster.catalog import mark_gone, smugmug_names, store_albums
+from albumsync_dagster.db import database_error_reason
 from albumsync_dagster.locks import AlbumBusy, album_locks_for, album_mutex, lock_album
 from albumsync_dagster.naming import Enrichment, name_album
 from albumsync_dagster.schema import album_enrichment, smugmug_albums, smugmug_images
@@ -134,12 +135,6 @@ class AlbumOutcome:
             or self.error is not None
             or (self.synced is False and self.photo_rows > 0)
         )
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
-        return str(exc.orig).strip().splitlines()[0]
-    return str(exc)
 
 
 # --- step 1 -------------------------------------------------------------------------------
@@ -528,8 +523,9 @@ def rename_on_smugmug(
             try:
                 rows = _complete_change(engine, change_id, album_key, new_name, changed_by)
             except sa.exc.DBAPIError as exc:
+                reason = database_error_reason(exc)
                 message = (
-                    f"renamed on SmugMug, but the photo rows could not be updated: {_reason(exc)};"
+                    f"renamed on SmugMug, but the photo rows could not be updated: {reason};"
                     " the change stays pending and the next run or `albumsync repair` completes it"
                 )
                 log.error("album %s: %s", album_key, message)
@@ -701,7 +697,9 @@ def repair_pending(
             results.append(RepairOutcome(change.id, change.album_key, "skipped", str(exc)))
         except sa.exc.DBAPIError as exc:
             # One stuck change must not stop the batch: it stays pending for the next run.
-            results.append(RepairOutcome(change.id, change.album_key, "skipped", _reason(exc)))
+            results.append(
+                RepairOutcome(change.id, change.album_key, "skipped", database_error_reason(exc))
+            )
     return results
 
 
@@ -716,17 +714,6 @@ def _still_pending(engine: Engine, change_id: int) -> bool:
 
 
 # --- step 4 -------------------------------------------------------------------------------
-
-
-def smugmug_names(engine: Engine, album_keys: Sequence[str]) -> dict[str, str]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(smugmug_albums.c.album_key, smugmug_albums.c.name).where(
-                smugmug_albums.c.album_key.in_(list(album_keys)),
-                smugmug_albums.c.gone_at.is_(None),
-            )
-        )
-        return {r.album_key: r.name for r in rows}
 
 
 def sync_photo_rows(

@@ -9,8 +9,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from albumsync_dagster.dagster_layer.health import reconcile_names
 from albumsync_dagster.definitions import defs
+from albumsync_dagster.health import reconcile_names
 from albumsync_dagster_tests.photo_rows import insert_photos
 
 CHECKS = {

@@ -7,6 +7,8 @@ which album. Catch :class:`SmugMugError` to handle them all.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SmugMugError(Exception):
     """A SmugMug call failed; base of every error the client raises."""
@@ -60,28 +62,9 @@ class SmugMugAuthError(SmugMugError):
 class SmugMugRateLimited(SmugMugError):
     """SmugMug kept answering 429 after every allowed retry."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry_after: float | None = None,
-        status: int | None = None,
-        smugmug_message: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        album_key: str | None = None,
-        hint: str | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **details: Any) -> None:
         self.retry_after = retry_after
-        super().__init__(
-            message,
-            status=status,
-            smugmug_message=smugmug_message,
-            method=method,
-            path=path,
-            album_key=album_key,
-            hint=hint,
-        )
+        super().__init__(message, **details)
 
 
 class SmugMugUnavailable(SmugMugError):
