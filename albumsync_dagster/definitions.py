@@ -6,7 +6,6 @@ import dagster as dg
 
 from albumsync_dagster.dagster_layer import (
     assets,
-    checks,
     health,
     jobs,
     resources,
@@ -15,8 +14,8 @@ from albumsync_dagster.dagster_layer import (
 )
 
 defs = dg.Definitions(
-    assets=[assets.smugmug_album_catalog, *assets.ALBUM_ASSETS, health.sync_health],
-    asset_checks=[checks.album_names_in_sync, *health.HEALTH_CHECKS],
+    assets=[assets.smugmug_album_catalog, assets.album_sync, health.sync_health],
+    asset_checks=health.HEALTH_CHECKS,
     jobs=[jobs.album_sync_job, jobs.sync_health_job],
     schedules=[schedules.daily_sync_health_schedule],
     sensors=[sensors.enrichment_sensor],

@@ -254,7 +254,7 @@ def _run_pipeline(paths: DemoPaths, summary: DemoSummary, console: Console) -> N
         )
         for number, batch in enumerate(batches, start=1):
             (result,) = execute_album_sync_batches(defs, instance, [batch], log_level="WARNING")
-            renamed = _metadata(result, "smugmug_album_name", "renamed", 0)
+            renamed = _albums_with(result, "smugmug_album_name", "action", "renamed")
             label = f"{batch[0]}..{batch[-1]}"
             if not result.success:
                 summary.failed_runs.append(f"album_sync_job {label} ({result.run_id})")
@@ -292,6 +292,16 @@ def _metadata(result, asset: str, key: str, default: int) -> int:
             value = event.materialization.metadata.get(key)
             return value.value if value is not None else default
     return default
+
+
+def _albums_with(result, asset: str, key: str, value: object) -> int:
+    """How many albums of the run materialized ``asset`` with ``key`` set to ``value``."""
+    return sum(
+        1
+        for event in result.get_asset_materialization_events()
+        if event.asset_key.to_user_string() == asset
+        and getattr(event.materialization.metadata.get(key), "value", None) == value
+    )
 
 
 def _checks(result) -> dict[str, CheckOutcome]:

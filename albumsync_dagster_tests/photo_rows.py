@@ -1,15 +1,34 @@
-"""Test data: photo rows inserted straight into the real photo_metadata table."""
+"""Test data: photo rows inserted straight into the real photo_metadata table, and a database
+fault that refuses their updates."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from albumsync_dagster.emulator.demo_account import PHOTO_URL
 from albumsync_dagster.schema import photo_metadata
+
+
+def photo_row(
+    image_key: str, album_key: str | None, album_name: str | None, **fields: Any
+) -> dict[str, Any]:
+    """A photo_metadata row as the enrichment pipeline writes it (the large photo's URL);
+    ``fields`` adds or overrides columns."""
+    return {
+        "photo_id": uuid.uuid4(),
+        "image_key": image_key,
+        "album_key": album_key,
+        "album_name": album_name,
+        "imageurl": PHOTO_URL.format(key=image_key, size="L"),
+        **fields,
+    }
 
 
 def insert_photos(
@@ -29,17 +48,15 @@ def insert_photos(
         conn.execute(
             photo_metadata.insert(),
             [
-                {
-                    "photo_id": uuid.uuid4(),
-                    "image_key": key,
-                    "album_key": album_key,
-                    "album_name": name,
-                    "imageurl": f"https://photos.smugmug.com/photos/i-{key}/0/L/i-{key}-L.jpg",
-                    "thumbnailurl": None,
-                    "sport_type": "soccer",
-                    "photo_date": datetime(2024, 5, 30, 19) + timedelta(seconds=i),
-                    "updated_at": stamp,
-                }
+                photo_row(
+                    key,
+                    album_key,
+                    name,
+                    thumbnailurl=None,
+                    sport_type="soccer",
+                    photo_date=datetime(2024, 5, 30, 19) + timedelta(seconds=i),
+                    updated_at=stamp,
+                )
                 for i, key in enumerate(keys)
             ],
         )
@@ -75,3 +92,26 @@ def updated_at_of(engine: Engine, image_keys: Iterable[str]) -> dict[str, dateti
             )
         )
         return {key: stamp for key, stamp in rows}
+
+
+@contextmanager
+def updates_refused(engine: Engine, album_key: str) -> Iterator[None]:
+    """While inside, PostgreSQL refuses every update of ``album_key``'s photo rows (a trigger
+    raising, as a lost or failing database would): fault injection in the database."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE OR REPLACE FUNCTION refuse_rows() RETURNS trigger LANGUAGE plpgsql AS $$"
+                f" BEGIN IF NEW.album_key = '{album_key}' THEN"
+                " RAISE EXCEPTION 'injected fault: photo_metadata unavailable'; END IF;"
+                " RETURN NEW; END $$;"
+                "CREATE TRIGGER refuse_rows BEFORE UPDATE ON photo_metadata"
+                " FOR EACH ROW EXECUTE FUNCTION refuse_rows()"
+            )
+        )
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TRIGGER IF EXISTS refuse_rows ON photo_metadata"))
+            conn.execute(sa.text("DROP FUNCTION IF EXISTS refuse_rows()"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from sqlalchemy.engine import Engine
 from albumsync_dagster.schema import album_enrichment, photo_metadata
 from albumsync_dagster.settings import Settings
 from albumsync_dagster.smugmug import SmugMugClient
+from albumsync_dagster_tests.photo_rows import photo_row
 
 TZ = "America/New_York"
 SETTINGS = Settings(timezone=TZ, drift_threshold=20, batch_size=10)
@@ -89,16 +89,14 @@ def load_rows(engine: Engine, *, stale: dict[str, str] | None = None) -> None:
         conn.execute(
             sa.insert(photo_metadata),
             [
-                {
-                    "photo_id": uuid.uuid4(),
-                    "image_key": image["image_key"],
-                    "album_key": key,
-                    "album_name": stale.get(key, name),
-                    "imageurl": f"https://photos.smugmug.com/photos/i-{image['image_key']}/0/L/i-{image['image_key']}-L.jpg",
-                    "sport_type": "soccer",
-                    "photo_date": None,
-                    "updated_at": datetime(2024, 1, 1),
-                }
+                photo_row(
+                    image["image_key"],
+                    key,
+                    stale.get(key, name),
+                    sport_type="soccer",
+                    photo_date=None,
+                    updated_at=datetime(2024, 1, 1),
+                )
                 for key, (name, _, images) in ALBUMS.items()
                 for image in images
             ],

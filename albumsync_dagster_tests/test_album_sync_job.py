@@ -3,6 +3,7 @@ against the SmugMug emulator (HTTP) and PostgreSQL, with the check results asser
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,8 +11,14 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from albumsync_dagster.dagster_layer.assets import album_sync_run_config
 from albumsync_dagster.dagster_layer.jobs import execute_album_sync_batches
-from albumsync_dagster.dagster_layer.partitions import ALBUMS, range_tags
+from albumsync_dagster.dagster_layer.partitions import (
+    ALBUMS,
+    ALBUMS_TAG,
+    RANGE_START_TAG,
+    range_tags,
+)
 from albumsync_dagster.definitions import defs
 from albumsync_dagster_tests.photo_rows import audit_rows, names_of
 from albumsync_dagster_tests.sports_account import TZ, Harness, sports_harness
@@ -45,11 +52,17 @@ def check_result(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
     return evaluation
 
 
-def metadata_of(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, object]:
-    events = [
-        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)
-    ]
-    return {k: v.value for k, v in events[0].materialization.metadata.items()}
+def by_album(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, dict[str, object]]:
+    """Each album's materialization metadata of ``asset`` in the run: ``{album: {name: value}}``."""
+    return {
+        e.partition: {k: v.value for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(asset)
+    }
+
+
+def actions(result: dg.ExecuteInProcessResult) -> dict[str, int]:
+    return dict(Counter(m["action"] for m in by_album(result, "smugmug_album_name").values()))
 
 
 def test_a_range_run_renames_on_smugmug_syncs_rows_and_checks_them(
@@ -89,15 +102,21 @@ def test_a_range_run_renames_on_smugmug_syncs_rows_and_checks_them(
         assert sorted(r.album_key for r in renames) == ["GAME01", "LAX003"]
         assert {r.changed_by for r in renames} == {f"dagster:{result.run_id}"}
 
-        # What a person reads in the UI.
-        names = metadata_of(result, "canonical_album_name")
-        assert "Eagles vs Lions - May 30" in names["names"]
-        renamed = metadata_of(result, "smugmug_album_name")
-        assert renamed["renamed"] == 2
-        assert renamed["actions"] == {"kept": 1, "no_canonical": 1, "renamed": 2}
-        assert "| GAME01 | renamed |" in renamed["renames"]
-        rows = metadata_of(result, "photo_metadata_album_name")
-        assert rows["rows_updated"] == 24 and rows["albums_in_sync"] == 4
+        # What a person reads in the UI: each album's own materialization.
+        names = by_album(result, "canonical_album_name")["GAME01"]
+        assert names["canonical_name"] == "Eagles vs Lions - May 30"
+        assert names["current_name"] == "eagles v lions"
+        assert isinstance(names["drift_score"], int) and names["drift_score"] > 20
+        assert actions(result) == {"kept": 1, "no_canonical": 1, "renamed": 2}
+        game = by_album(result, "smugmug_album_name")["GAME01"]
+        assert game["action"] == "renamed" and game["new_name"] == "Eagles vs Lions - May 30"
+        assert game["old_name"] == "eagles v lions" and game["reason"]
+        rows = by_album(result, "photo_metadata_album_name")
+        assert sum(m["rows_updated"] for m in rows.values()) == 24
+        assert rows["CUP002"]["rows_updated"] == 24
+        assert all(m["in_sync"] for m in rows.values())
+        assert by_album(result, "smugmug_album")["LAX003"]["images"] == 12
+        assert by_album(result, "album_enrichment")["NOENR4"]["enriched"] is False
 
         check = check_result(result)
         assert check.passed
@@ -109,8 +128,10 @@ def test_a_range_run_renames_on_smugmug_syncs_rows_and_checks_them(
         (again,) = execute_album_sync_batches(defs, instance, [ALL])
         assert again.success and check_result(again).passed
         assert h.emulator.log.count("PATCH") == patches
-        assert metadata_of(again, "smugmug_album_name")["renamed"] == 0
-        assert metadata_of(again, "photo_metadata_album_name")["rows_updated"] == 0
+        assert "renamed" not in actions(again)
+        assert {
+            m["rows_updated"] for m in by_album(again, "photo_metadata_album_name").values()
+        } == {0}
 
 
 def test_credentials_never_reach_the_run_record_or_its_logs(engine, database_url, monkeypatch):
@@ -161,11 +182,14 @@ def test_an_album_smugmug_fails_to_serve_fails_the_check_and_spares_the_batch(
         assert h.smugmug_name("LAX003") == "Lacrosse - Apr 2"
         assert names_of(engine, "LAX003") == {"Lacrosse - Apr 2": 12}
         assert names_of(engine, "GAME01") == {"eagles v lions": 30}
-        errors = metadata_of(result, "smugmug_album")["albumsync/errors"]
-        assert list(errors) == ["GAME01"] and "500" in errors["GAME01"]
+        # GAME01 failed its fetch: no materialization from there on; the check says why.
+        assert set(by_album(result, "smugmug_album")) == {"LAX003"}
+        assert set(by_album(result, "photo_metadata_album_name")) == {"LAX003"}
         check = check_result(result)
         assert not check.passed
         assert check.metadata["out_of_sync_album_keys"].value == ["GAME01"]
+        assert "| GAME01 |" in check.metadata["albums"].value
+        assert "500" in check.metadata["albums"].value
 
 
 def test_dry_run_changes_nothing_and_the_check_says_so(engine, database_url, monkeypatch):
@@ -177,9 +201,67 @@ def test_dry_run_changes_nothing_and_the_check_says_so(engine, database_url, mon
         assert result.success
         assert h.emulator.log.count("PATCH") == 0
         assert names_of(engine, "CUP002") == {"spring cup": 24}
-        renames = metadata_of(result, "smugmug_album_name")
-        assert renames["actions"]["would_rename"] == 2 and renames["dry_run"] is True
-        assert metadata_of(result, "photo_metadata_album_name")["rows_to_update"] == 24
+        assert actions(result)["would_rename"] == 2
+        assert all(m["dry_run"] for m in by_album(result, "smugmug_album_name").values())
+        rows = by_album(result, "photo_metadata_album_name")
+        assert sum(m["rows_to_update"] for m in rows.values()) == 24
         check = check_result(result)
         assert not check.passed
         assert check.metadata["out_of_sync_album_keys"].value == ["CUP002"]
+
+
+def test_albums_that_are_not_neighbours_run_as_album_keys_not_as_a_range(
+    engine, database_url, monkeypatch
+):
+    with harness(engine, database_url, monkeypatch, stale={"CUP002": "spring cup"}) as (
+        h,
+        instance,
+    ):
+        (result,) = execute_album_sync_batches(defs, instance, [["CUP002", "LAX003"]])
+        assert result.success
+        tags = result.dagster_run.tags
+        assert RANGE_START_TAG not in tags and tags[ALBUMS_TAG] == "CUP002,LAX003"
+        materialized = {
+            (e.asset_key.to_user_string(), e.partition)
+            for e in result.get_asset_materialization_events()
+        }
+        # Exactly the two albums, every asset; GAME01 between them untouched.
+        assert {p for _, p in materialized} == {"CUP002", "LAX003"}
+        assert len(materialized) == 10
+        assert h.smugmug_name("LAX003") == "Lacrosse - Apr 2"
+        assert h.smugmug_name("GAME01") == "eagles v lions"
+        assert names_of(engine, "CUP002") == {"Spring Cup - Jun 2024": 24}
+        assert names_of(engine, "GAME01") == {"eagles v lions": 30}
+        check = check_result(result)
+        assert check.passed and check.metadata["albums_checked"].value == 2
+        assert instance.get_materialized_partitions(dg.AssetKey("smugmug_album_name")) == {
+            "CUP002",
+            "LAX003",
+        }
+
+
+def test_album_keys_that_are_not_partitions_or_come_with_a_range_are_refused(
+    engine, database_url, monkeypatch
+):
+    with harness(engine, database_url, monkeypatch) as (h, instance):
+        job = defs.resolve_job_def("album_sync_job")
+        unknown = job.execute_in_process(
+            instance=instance,
+            run_config=album_sync_run_config(album_keys=["GAME01", "NOPE99"]),
+            raise_on_error=False,
+        )
+        assert not unknown.success
+        failure = unknown.get_step_failure_events()[0].step_failure_data.error
+        assert "NOPE99" in failure.message and "smugmug_album_catalog" in failure.message
+        both = job.execute_in_process(
+            instance=instance,
+            run_config=album_sync_run_config(album_keys=["GAME01"]),
+            tags=range_tags(["GAME01", "LAX003"]),
+            raise_on_error=False,
+        )
+        assert not both.success
+        failure = both.get_step_failure_events()[0].step_failure_data.error
+        assert "not both" in failure.message
+        # Nothing was touched by either run.
+        assert h.emulator.log.count("PATCH") == 0
+        assert names_of(engine, "GAME01") == {"eagles v lions": 30}

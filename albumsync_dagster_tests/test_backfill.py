@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from albumsync_dagster.emulator import RunningEmulator
 from albumsync_dagster.emulator import account_builder as ab
 from albumsync_dagster.schema import photo_metadata
 from albumsync_dagster.smugmug import SmugMugClient
+from albumsync_dagster_tests.photo_rows import photo_row
 
 HOME_A = "HmA111"
 HOME_B = "HmB222"
@@ -60,14 +60,7 @@ def insert_rows(engine: Engine, rows: dict[str, tuple[str | None, str | None]]) 
         conn.execute(
             photo_metadata.insert(),
             [
-                {
-                    "photo_id": uuid.uuid4(),
-                    "image_key": key,
-                    "album_key": album_key,
-                    "album_name": name,
-                    "imageurl": f"https://photos.smugmug.com/photos/i-{key}/0/L/i-{key}-L.jpg",
-                    "updated_at": STAMP,
-                }
+                photo_row(key, album_key, name, updated_at=STAMP)
                 for key, (album_key, name) in rows.items()
             ],
         )

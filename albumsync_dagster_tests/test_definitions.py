@@ -76,11 +76,12 @@ def test_lineage_runs_from_smugmug_to_the_rows():
 def test_every_step_that_calls_smugmug_is_in_the_smugmug_pool():
     graph = defs.resolve_asset_graph()
     pools = {key.to_user_string(): graph.get(key).pools for key in graph.get_all_asset_keys()}
+    # The catalog, and the one step (album_sync) that makes the five per-album assets.
     assert {name for name, p in pools.items() if p == {"smugmug"}} == {
         "smugmug_album_catalog",
-        "smugmug_album",
-        "smugmug_album_name",
+        *PER_ALBUM,
     }
+    assert pools["sync_health"] == set()
 
 
 def test_album_sync_job_runs_in_process_and_covers_only_the_album_assets():
@@ -168,8 +169,12 @@ def dagster_storage_url(database_factory, monkeypatch):
 def test_production_instance_stores_runs_in_postgresql(tmp_path, dagster_storage_url, monkeypatch):
     monkeypatch.setenv("ALBUMSYNC_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     with instance_from("dagster.postgres.yaml", tmp_path) as instance:
-        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.run_storage).__name__ == "PooledPostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PooledPostgresEventLogStorage"
+        # Run workers open the instance from its ref: they get the pooled event log too.
+        ref = instance.get_ref()
+        assert ref.event_storage_data.class_name == "PooledPostgresEventLogStorage"
+        assert ref.run_storage_data.class_name == "PooledPostgresRunStorage"
         assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert run_limits(instance) == (4, 2, "run")
@@ -186,6 +191,18 @@ def test_production_instance_stores_runs_in_postgresql(tmp_path, dagster_storage
 
         result = storage_probe.execute_in_process(instance=instance)
         assert result.success
+        # The events went through a held connection, still open, not one per event.
+        with sa.create_engine(sqlalchemy_url(dagster_storage_url)).connect() as conn:
+            held = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+            events = conn.execute(
+                sa.text("SELECT count(*) FROM event_logs WHERE run_id = :r"), {"r": result.run_id}
+            ).scalar_one()
+        assert held >= 1 and events >= 5
     engine = sa.create_engine(sqlalchemy_url(dagster_storage_url))
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT status FROM runs")).scalars().all() == ["SUCCESS"]

@@ -12,7 +12,8 @@ from albumsync_dagster.dagster_layer.partitions import (
     ALBUMS,
     RANGE_END_TAG,
     RANGE_START_TAG,
-    contiguous_batches,
+    batches_in_partition_order,
+    is_partition_range,
 )
 from albumsync_dagster.dagster_layer.resources import PhotoDatabase
 from albumsync_dagster.dagster_layer.sensors import EnrichmentCursor, enrichment_sensor
@@ -66,7 +67,12 @@ class Ticks:
 
 
 def ranges(result):
+    """The partition range of each run request (all of them must be ranges)."""
     return [(r.tags[RANGE_START_TAG], r.tags[RANGE_END_TAG]) for r in result.run_requests or []]
+
+
+def album_keys(request):
+    return request.run_config["ops"]["album_sync"]["config"]["album_keys"]
 
 
 @pytest.fixture
@@ -86,7 +92,8 @@ def test_25_new_albums_become_3_runs_then_nothing(engine, ticks):
     for request in first.run_requests:
         assert request.job_name == "album_sync_job"
         assert request.tags["albumsync/trigger"] == "enrichment"
-        assert request.run_config["ops"]["smugmug_album_name"]["config"]["dry_run"] is False
+        assert request.run_config["ops"]["album_sync"]["config"]["dry_run"] is False
+        assert album_keys(request) == []  # a range: its tags say which albums
     # The cursor advanced to the last row read.
     cursor = EnrichmentCursor.parse(first.cursor)
     assert cursor.album_key == "ALB024" and cursor.updated_at is not None
@@ -105,8 +112,11 @@ def test_changed_albums_only_and_a_later_change_runs_again(engine, ticks):
     first = ticks.tick()
     enrich(engine, ["ALB003", "ALB004", "ALB017"])
     changed = ticks.tick()
-    # Exactly the changed albums: neighbours share a run, a gap starts another.
-    assert ranges(changed) == [("ALB003", "ALB004"), ("ALB017", "ALB017")]
+    # Exactly the changed albums, in one run: not neighbours, so named in the run config.
+    (request,) = changed.run_requests
+    assert album_keys(request) == ["ALB003", "ALB004", "ALB017"]
+    assert RANGE_START_TAG not in request.tags
+    assert request.tags["albumsync/albums"] == "ALB003,ALB004,ALB017"
     assert not changed.dynamic_partitions_requests
     earlier = {r.run_key for r in first.run_requests}
     assert earlier.isdisjoint(r.run_key for r in changed.run_requests)
@@ -146,10 +156,28 @@ def test_a_late_commit_stamped_before_the_cursor_is_not_lost(engine, ticks):
     assert not ticks.tick().run_requests  # and only once
 
 
-def test_contiguous_batches():
+def test_100_scattered_changes_among_1000_albums_become_10_runs(engine, ticks):
+    many = [f"ALB{i:04d}" for i in range(1000)]
+    enrich(engine, many)
+    assert len(ticks.tick().run_requests) == 100  # the first sight of 1,000 albums
+    scattered = many[7::10]  # every tenth album: no two are neighbours
+    enrich(engine, scattered)
+    result = ticks.tick()
+    assert len(result.run_requests) == 10
+    covered = [album_keys(r) for r in result.run_requests]
+    assert all(len(keys) == 10 for keys in covered)
+    assert sorted(k for keys in covered for k in keys) == scattered  # each exactly once
+    assert len({r.run_key for r in result.run_requests}) == 10
+
+
+def test_batches_in_partition_order():
     order = ["a", "b", "c", "d", "e", "f"]
-    assert contiguous_batches(order, {"a", "b", "c", "e"}, 2) == [["a", "b"], ["c"], ["e"]]
-    assert contiguous_batches(order, set(order), 10) == [order]
-    assert contiguous_batches(order, {"zz"}, 3) == []
+    assert batches_in_partition_order(order, {"e", "a", "b", "c"}, 2) == [["a", "b"], ["c", "e"]]
+    assert batches_in_partition_order(order, set(order), 10) == [order]
+    assert batches_in_partition_order(order, {"zz"}, 3) == []
     with pytest.raises(ValueError):
-        contiguous_batches(order, {"a"}, 0)
+        batches_in_partition_order(order, {"a"}, 0)
+    assert is_partition_range(order, ["b", "c", "d"])
+    assert not is_partition_range(order, ["c", "e"])
+    assert not is_partition_range(order, ["b", "a"])
+    assert not is_partition_range(order, ["zz"]) and not is_partition_range(order, [])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-import sqlalchemy as sa
 
 from albumsync_dagster.album_sync import verify_album_sync
 from albumsync_dagster.locks import album_locks_for, lock_album, unlock_album
@@ -21,7 +20,7 @@ from albumsync_dagster.workflow import (
     repair_pending,
     sync_albums,
 )
-from albumsync_dagster_tests.photo_rows import audit_rows, names_of
+from albumsync_dagster_tests.photo_rows import audit_rows, names_of, updates_refused
 from albumsync_dagster_tests.sports_account import ALBUMS, SETTINGS, sports_harness
 
 KEYS = sorted(ALBUMS)
@@ -96,34 +95,11 @@ def test_request_economy(engine):
         assert len(h.emulator.log) == 4
 
 
-def refuse_updates_of(engine, album_key):
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "CREATE OR REPLACE FUNCTION refuse_rows() RETURNS trigger LANGUAGE plpgsql AS $$"
-                f" BEGIN IF NEW.album_key = '{album_key}' THEN"
-                " RAISE EXCEPTION 'injected fault: photo_metadata unavailable'; END IF;"
-                " RETURN NEW; END $$;"
-                "CREATE TRIGGER refuse_rows BEFORE UPDATE ON photo_metadata"
-                " FOR EACH ROW EXECUTE FUNCTION refuse_rows()"
-            )
-        )
-
-
-def allow_updates(engine):
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP TRIGGER IF EXISTS refuse_rows ON photo_metadata"))
-        conn.execute(sa.text("DROP FUNCTION IF EXISTS refuse_rows()"))
-
-
 @pytest.mark.parametrize("recover_with", ["repair", "next_run"])
 def test_database_failing_after_the_patch_loses_nothing(engine, recover_with):
     with sports_harness(engine) as h:
-        refuse_updates_of(engine, "GAME01")
-        try:
+        with updates_refused(engine, "GAME01"):
             outcome = run(h, ["GAME01", "LAX003"])
-        finally:
-            allow_updates(engine)
         game = outcome["GAME01"]
         assert game.action == RENAMED and "pending" in game.error
         assert h.smugmug_name("GAME01") == "Eagles vs Lions - May 30"

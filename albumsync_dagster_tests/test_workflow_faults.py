@@ -20,9 +20,8 @@ from albumsync_dagster.workflow import (
     fetch_albums,
     sync_albums,
 )
-from albumsync_dagster_tests.photo_rows import audit_rows, names_of
+from albumsync_dagster_tests.photo_rows import audit_rows, names_of, updates_refused
 from albumsync_dagster_tests.sports_account import SETTINGS, sports_harness
-from albumsync_dagster_tests.test_workflow import allow_updates, refuse_updates_of
 
 CANONICAL = "Eagles vs Lions - May 30"
 PERSON = "Eagles vs Lions - Senior Night"
@@ -37,11 +36,8 @@ def run(h, keys, **kw):
 
 def test_pending_rename_then_a_person_renames_is_never_overwritten(engine):
     with sports_harness(engine) as h:
-        refuse_updates_of(engine, "GAME01")
-        try:
+        with updates_refused(engine, "GAME01"):
             run(h, ["GAME01"])
-        finally:
-            allow_updates(engine)
         h.emulator.store.rename_by_hand("GAME01", PERSON)
         outcome = run(h, ["GAME01"])["GAME01"]
         assert outcome.action == LOCKED
@@ -77,11 +73,8 @@ def test_unlock_after_a_persons_rename_lets_the_pipeline_rename_again(engine):
 def test_rollback_whose_rows_fail_stays_locked_and_fails(engine):
     with sports_harness(engine) as h:
         run(h, ["GAME01"])
-        refuse_updates_of(engine, "GAME01")
-        try:
+        with updates_refused(engine, "GAME01"):
             (item,) = rollback(engine, h.client, timedelta(hours=1), dry_run=False)
-        finally:
-            allow_updates(engine)
         assert item.action == FAILED and "pending" in item.reason
         assert h.smugmug_name("GAME01") == "eagles v lions"
         assert "GAME01" in album_locks_for(engine)
@@ -93,11 +86,8 @@ def test_rollback_whose_rows_fail_stays_locked_and_fails(engine):
 
 def test_rollback_sees_a_rename_left_pending(engine):
     with sports_harness(engine) as h:
-        refuse_updates_of(engine, "GAME01")
-        try:
+        with updates_refused(engine, "GAME01"):
             run(h, ["GAME01"])
-        finally:
-            allow_updates(engine)
         items = rollback(engine, h.client, timedelta(hours=1), dry_run=False)
         assert [(i.album_key, i.action) for i in items] == [("GAME01", RESTORED)]
         assert h.smugmug_name("GAME01") == "eagles v lions"
@@ -106,12 +96,9 @@ def test_rollback_sees_a_rename_left_pending(engine):
 
 def test_a_stuck_pending_change_does_not_stop_the_batch(engine):
     with sports_harness(engine) as h:
-        refuse_updates_of(engine, "GAME01")
-        try:
+        with updates_refused(engine, "GAME01"):
             run(h, ["GAME01"])
             outcomes = run(h, ["GAME01", "LAX003"])  # repair of GAME01 fails again
-        finally:
-            allow_updates(engine)
         assert outcomes["LAX003"].action == RENAMED
         assert [r.status for r in audit_rows(engine, "GAME01")] == ["pending"]
 

@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -37,7 +38,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from albumsync_dagster.db import create_engine, sqlalchemy_url  # noqa: E402
 from albumsync_dagster.emulator import EmulatorStore, run_emulator  # noqa: E402
@@ -194,13 +196,30 @@ def _worker_run(batch: list[str]) -> bool:
     return result.success
 
 
+def postgres_instance(home: str, storage_url: str) -> dict[str, str]:
+    """Install the shipped dagster.postgres.yaml in ``home``; the DAGSTER_PG_* it reads."""
+    url = sa.engine.make_url(storage_url)
+    if not url.host:
+        raise SystemExit("--storage postgres needs a TCP server: set TEST_DATABASE_URL")
+    shutil.copy(ROOT / "dagster.postgres.yaml", Path(home) / "dagster.yaml")
+    return {
+        "DAGSTER_PG_HOST": url.host,
+        "DAGSTER_PG_PORT": str(url.port or 5432),
+        "DAGSTER_PG_DB": url.database or "",
+        "DAGSTER_PG_USERNAME": url.username or "postgres",
+        "DAGSTER_PG_PASSWORD": url.password or "",
+    }
+
+
 def run_dagster(
-    env: dict[str, str], batch_size: int, concurrent_runs: int
+    env: dict[str, str], batch_size: int, concurrent_runs: int, storage_url: str | None = None
 ) -> tuple[float, float, int, int]:
     """(total seconds, catalog seconds, runs, failed runs).
 
     ``concurrent_runs`` > 1 executes that many runs at once, each in a process of its own, as
     the deployed instance does for runs holding the ``smugmug`` pool (limit 2 in dagster.yaml).
+    ``storage_url``: Dagster's run, event and schedule storage in that PostgreSQL database
+    (dagster-postgres) instead of SQLite files in the temporary DAGSTER_HOME.
     """
     import multiprocessing
 
@@ -215,8 +234,9 @@ def run_dagster(
     with (
         environment(env),
         tempfile.TemporaryDirectory(prefix="albumsync-bench-dagster-") as home,
-        dg.DagsterInstance.from_ref(InstanceRef.from_dir(home)) as instance,
+        environment(postgres_instance(home, storage_url) if storage_url else {}),
     ):
+        instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(home))
         pool = None
         if concurrent_runs > 1:  # processes start (and import Dagster) before the clock
             context = multiprocessing.get_context("spawn")
@@ -238,6 +258,7 @@ def run_dagster(
             with pool:
                 succeeded = list(pool.imap_unordered(_worker_run, batches))
         total = time.perf_counter() - started
+        instance.dispose()
         return total, catalog_seconds, len(batches), succeeded.count(False)
 
 
@@ -251,6 +272,13 @@ def main() -> None:
         type=int,
         default=1,
         help="album_sync_job runs at once (the deployed limit for the smugmug pool is 2)",
+    )
+    parser.add_argument(
+        "--storage",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="Dagster's instance storage: SQLite files (the default dagster.yaml) or "
+        "PostgreSQL (dagster.postgres.yaml, a scratch database on TEST_DATABASE_URL's server)",
     )
     parser.add_argument(
         "--latency-ms",
@@ -276,7 +304,8 @@ def main() -> None:
     print(
         f"{args.albums:,} albums, {len(rows):,} photos; batches of {args.batch_size}; "
         f"{sum(a['name'] == 'Untitled' for a in data['albums'])} albums to rename; "
-        f"emulator latency {args.latency_ms:g} ms; {args.concurrent_runs} Dagster run(s) at once"
+        f"emulator latency {args.latency_ms:g} ms; {args.concurrent_runs} Dagster run(s) at once; "
+        f"{args.storage} Dagster storage"
     )
     figures: dict[str, Any] = {}
     for path in ("direct", "dagster"):
@@ -296,10 +325,16 @@ def main() -> None:
             }
             if path == "direct":
                 figures["direct"] = run_direct(engine, env, args.batch_size)
+            elif args.storage == "postgres":
+                with scratch_database(server) as (storage_url, _):
+                    total, catalog, runs, failed = run_dagster(
+                        env, args.batch_size, args.concurrent_runs, storage_url
+                    )
             else:
                 total, catalog, runs, failed = run_dagster(
                     env, args.batch_size, args.concurrent_runs
                 )
+            if path == "dagster":
                 figures.update(dagster=total, catalog=catalog, runs=runs, failed=failed)
             figures[f"{path}_outcome"] = outcome(engine)
             figures[f"{path}_requests"] = len(emu.requests)

@@ -1,14 +1,23 @@
-"""Assets: the SmugMug catalog, and per album the four steps of the sync workflow.
+"""Assets: the SmugMug catalog, and per album the five stages of the sync workflow.
 
-Every per-album asset is partitioned by ``albums``; a run over a partition range handles a
-batch of albums in one call of the matching :mod:`albumsync_dagster.workflow` step. The data
-lives in PostgreSQL (snapshot, name history, audit, rows), so the assets return only
-``MaterializeResult`` metadata: a table with a row per album of the batch.
+The five per-album assets (``album_enrichment``, ``smugmug_album``, ``canonical_album_name``,
+``smugmug_album_name``, ``photo_metadata_album_name``) are one step, ``album_sync``, that
+calls the matching :mod:`albumsync_dagster.workflow` stage for a whole batch of albums in
+turn, then checks the batch (``album_names_in_sync``). A run covers its albums either as a
+partition range (consecutive ``albums`` partitions: the job's batches, the UI's backfills) or
+as a list of album keys in the run config (``album_keys``: the enrichment sensor's runs, whose
+changed albums need not be neighbours). Either way each album gets a materialization of its
+own per asset, carrying that album's names, drift, action, reason and rows, so a person
+reading one partition in the UI sees that album, not a batch table.
+
+An album that fails a stage (SmugMug refused it, a rename failed) gets no materialization of
+that stage or the ones after it; the check lists it with the error. The data lives in
+PostgreSQL (snapshot, name history, audit, rows), so nothing is handed between stages in
+memory beyond the batch's keys and errors.
 """
 
 import warnings
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import dagster as dg
@@ -16,14 +25,11 @@ import sqlalchemy as sa
 from pydantic import Field
 
 from albumsync_dagster import workflow
-from albumsync_dagster.catalog import refresh_catalog
-from albumsync_dagster.dagster_layer.metadata import (
-    album_errors_in_run,
-    errors_entry,
-    listed,
-    markdown_table,
-)
+from albumsync_dagster.catalog import refresh_catalog, smugmug_names
+from albumsync_dagster.dagster_layer.checks import NAMES_IN_SYNC, names_in_sync_result
+from albumsync_dagster.dagster_layer.metadata import errors_entry, listed
 from albumsync_dagster.dagster_layer.partitions import (
+    ALBUMS,
     albums_partitions,
     in_partition_order,
     register_albums,
@@ -40,52 +46,58 @@ warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.Bet
 SMUGMUG_POOL = "smugmug"
 CATALOG_GROUP = "smugmug_catalog"
 ALBUM_GROUP = "album_sync"
+ALBUM_SYNC_STEP = "album_sync"
 # A backfill launched from the UI batches albums like the job does.
 BATCHED = dg.BackfillPolicy.multi_run(max_partitions_per_run=Settings.from_env().batch_size)
 
+ENRICHMENT = dg.AssetKey("album_enrichment")
+FETCHED = dg.AssetKey("smugmug_album")
+CANONICAL = dg.AssetKey("canonical_album_name")
+RENAMED = dg.AssetKey("smugmug_album_name")
+PHOTO_ROWS = dg.AssetKey("photo_metadata_album_name")
+ALBUM_ASSET_KEYS = (ENRICHMENT, FETCHED, CANONICAL, RENAMED, PHOTO_ROWS)
 
-class RenameConfig(dg.Config):
-    """Run config of ``smugmug_album_name``."""
+
+class AlbumSyncConfig(dg.Config):
+    """Run config of ``album_sync`` (the step of ``album_sync_job``)."""
 
     dry_run: bool = Field(
-        default=False, description="Decide and report each rename, but change nothing."
+        default=False,
+        description="Decide and report each rename and count the rows that would change, "
+        "but change nothing on SmugMug or in the database.",
     )
     threshold: int | None = Field(
         default=None,
         description="Rename when the drift score is strictly greater (0-100). "
         "Unset: ALBUMSYNC_DRIFT_THRESHOLD (default 20).",
     )
-
-
-class RowSyncConfig(dg.Config):
-    """Run config of ``photo_metadata_album_name``."""
-
-    dry_run: bool = Field(
-        default=False, description="Count the rows that would change, but write nothing."
+    album_keys: list[str] = Field(
+        default_factory=list,
+        description="The albums of a run that is not over a partition range (as the "
+        "enrichment sensor launches them). Leave empty to sync the run's partitions.",
     )
 
 
 def album_sync_run_config(
-    *, dry_run: bool = False, threshold: int | None = None, log_level: str | None = None
+    *,
+    dry_run: bool = False,
+    threshold: int | None = None,
+    album_keys: Sequence[str] = (),
+    log_level: str | None = None,
 ) -> dg.RunConfig:
-    """Run config for ``album_sync_job`` (one ``dry_run`` for both writing steps).
+    """Run config for ``album_sync_job``.
 
+    ``album_keys`` names the albums of a run launched without a partition range;
     ``log_level`` sets the console logger's level (``WARNING`` keeps a demo's output short).
     """
     return dg.RunConfig(
         ops={
-            "smugmug_album_name": RenameConfig(dry_run=dry_run, threshold=threshold),
-            "photo_metadata_album_name": RowSyncConfig(dry_run=dry_run),
+            ALBUM_SYNC_STEP: AlbumSyncConfig(
+                dry_run=dry_run, threshold=threshold, album_keys=list(album_keys)
+            )
         },
         loggers={"console": {"config": {"log_level": log_level}}} if log_level else None,
     )
-
-
-def _batch_metadata(keys: Sequence[str]) -> dict[str, dg.MetadataValue]:
-    return {
-        "albums": dg.MetadataValue.int(len(keys)),
-        "album_keys": dg.MetadataValue.text(listed(list(keys))),
-    }
 
 
 # --- the whole account ---------------------------------------------------------------------
@@ -127,272 +139,302 @@ def smugmug_album_catalog(
 # --- per album -----------------------------------------------------------------------------
 
 
-@dg.asset(
-    partitions_def=albums_partitions,
-    group_name=ALBUM_GROUP,
-    kinds={"postgres"},
-    backfill_policy=BATCHED,
-)
-def album_enrichment(
-    context: dg.AssetExecutionContext, photo_db: PhotoDatabase
-) -> dg.MaterializeResult:
-    """The AI enrichment of each album (teams, event name, sport) from ``album_enrichment``."""
-    keys = list(context.partition_keys)
-    with photo_db.get_engine().connect() as conn:
+def _album_spec(
+    key: dg.AssetKey, description: str, kinds: set[str], deps: Sequence[dg.AssetKey] = ()
+) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key,
+        description=description,
+        group_name=ALBUM_GROUP,
+        kinds=kinds,
+        deps=deps,
+        partitions_def=albums_partitions,
+        skippable=True,  # an album that fails a stage is not materialized for it
+    )
+
+
+ALBUM_SPECS = [
+    _album_spec(
+        ENRICHMENT,
+        "The AI enrichment of each album (teams, event name, sport) from album_enrichment.",
+        {"postgres"},
+    ),
+    _album_spec(
+        FETCHED,
+        "Each album and its images' capture times, fetched from SmugMug into the snapshot.",
+        {"smugmug", "postgres"},
+    ),
+    _album_spec(
+        CANONICAL,
+        "Each album's canonical name (enrichment and capture dates) and its drift score.",
+        {"postgres"},
+        deps=[FETCHED, ENRICHMENT],
+    ),
+    _album_spec(
+        RENAMED,
+        "Each album's name on SmugMug: renamed to the canonical name when the drift is over "
+        "the threshold (unless locked or changed by a person), with the audit trail.",
+        {"smugmug", "postgres"},
+        deps=[CANONICAL],
+    ),
+    _album_spec(
+        PHOTO_ROWS,
+        "Every photo row of each album carrying SmugMug's current name (set-based), verified.",
+        {"postgres"},
+        deps=[RENAMED],
+    ),
+]
+
+
+def _text(value: object) -> dg.MetadataValue:
+    return dg.MetadataValue.text("" if value is None else str(value))
+
+
+def _materialization(
+    asset_key: dg.AssetKey, album_key: str, metadata: dict[str, Any]
+) -> dg.AssetMaterialization:
+    return dg.AssetMaterialization(asset_key=asset_key, partition=album_key, metadata=metadata)
+
+
+def registered_album_keys(instance: dg.DagsterInstance, album_keys: Sequence[str]) -> list[str]:
+    """``album_keys`` without repeats, refused unless every one is an ``albums`` partition."""
+    keys = list(dict.fromkeys(album_keys))
+    known = set(instance.get_dynamic_partitions(ALBUMS))
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise dg.Failure(
+            description=f"album_keys not among the albums partitions: {listed(unknown)} "
+            "(materialize smugmug_album_catalog to register the account's albums)"
+        )
+    return keys
+
+
+def _run_album_keys(
+    context: dg.AssetExecutionContext, config: AlbumSyncConfig, engine: sa.Engine
+) -> list[str]:
+    """The run's albums: its partition range, or ``album_keys`` from the run config.
+
+    A run of the check alone with neither checks every album SmugMug still has.
+    """
+    partitioned = context.has_partition_key or context.has_partition_key_range
+    if config.album_keys:
+        if partitioned:
+            raise dg.Failure(
+                description="give the albums either as a partition range or as album_keys "
+                "in the run config, not both"
+            )
+        return registered_album_keys(context.instance, config.album_keys)
+    if partitioned:
+        return list(context.partition_keys)
+    if not context.selected_asset_keys:
+        return sorted(smugmug_names(engine))
+    raise dg.Failure(
+        description="album_sync_job needs its albums: a partition or partition range, "
+        "or album_keys in the run config"
+    )
+
+
+def _enrichment_events(engine: sa.Engine, keys: Sequence[str]) -> Iterator[dg.AssetMaterialization]:
+    with engine.connect() as conn:
         rows = {
             r.album_key: r
             for r in conn.execute(
                 sa.select(enrichment_table).where(enrichment_table.c.album_key.in_(keys))
             )
         }
-    missing = [k for k in keys if k not in rows]
-    table = [
-        (
-            k,
-            ", ".join(rows[k].teams or ()) if k in rows else None,
-            rows[k].event_name if k in rows else None,
-            rows[k].sport_type if k in rows else None,
-            rows[k].updated_at.isoformat(timespec="seconds") if k in rows else "not enriched",
+    for key in keys:
+        row = rows.get(key)
+        if row is None:
+            yield _materialization(ENRICHMENT, key, {"enriched": False})
+            continue
+        yield _materialization(
+            ENRICHMENT,
+            key,
+            {
+                "enriched": True,
+                "teams": _text(", ".join(row.teams or ())),
+                "event_name": _text(row.event_name),
+                "sport_type": _text(row.sport_type),
+                "enrichment_updated_at": _text(row.updated_at.isoformat(timespec="seconds")),
+            },
         )
-        for k in keys
-    ]
-    return dg.MaterializeResult(
-        metadata={
-            **_batch_metadata(keys),
-            "enriched": dg.MetadataValue.int(len(rows)),
-            "not_enriched": dg.MetadataValue.text(listed(missing)),
-            "enrichment": markdown_table(["album", "teams", "event", "sport", "updated"], table),
-        }
-    )
 
 
-@dg.asset(
-    partitions_def=albums_partitions,
-    group_name=ALBUM_GROUP,
-    kinds={"smugmug", "postgres"},
-    backfill_policy=BATCHED,
-    pool=SMUGMUG_POOL,
-)
-def smugmug_album(
-    context: dg.AssetExecutionContext, photo_db: PhotoDatabase, smugmug: SmugMugResource
-) -> dg.MaterializeResult:
-    """Each album and its images' capture times, fetched from SmugMug into the snapshot."""
-    keys = list(context.partition_keys)
+def _fetch_events(
+    context: dg.AssetExecutionContext,
+    engine: sa.Engine,
+    smugmug: SmugMugResource,
+    keys: Sequence[str],
+    failed: dict[str, str],
+) -> Iterator[dg.AssetMaterialization]:
     client = smugmug.client
-    requests_before = client.request_count
-    outcome = workflow.fetch_albums(photo_db.get_engine(), client, keys)
-    failed = {k: e for k, e in outcome.errors.items() if k not in outcome.gone}
-    if failed and not outcome.albums:
+    outcome = workflow.fetch_albums(engine, client, keys)
+    refused = {k: e for k, e in outcome.errors.items() if k not in outcome.gone}
+    if refused and not outcome.albums:
         # Nothing fetched: SmugMug unreachable or refusing us. Fail so the run says so.
         raise dg.Failure(
             description=f"no album of the batch could be fetched from SmugMug: "
-            f"{next(iter(failed.values()))}",
-            metadata={**_batch_metadata(keys), **errors_entry(outcome.errors)},
+            f"{next(iter(refused.values()))}",
+            metadata={"albums": len(keys), **errors_entry(outcome.errors)},
         )
-    for error in outcome.errors.values():
+    for key, error in refused.items():
         context.log.warning(error)
-    table: list[tuple[object, ...]] = []
-    for k in keys:
-        album = outcome.albums.get(k)
-        table.append(
-            (
-                k,
-                album.name if album else None,
-                outcome.image_counts.get(k),
-                "gone from SmugMug" if k in outcome.gone else outcome.errors.get(k, "fetched"),
-            )
-        )
-    return dg.MaterializeResult(
-        metadata={
-            **_batch_metadata(keys),
-            "fetched": dg.MetadataValue.int(len(outcome.albums)),
-            "gone": dg.MetadataValue.text(listed(outcome.gone)),
-            "images": dg.MetadataValue.int(sum(outcome.image_counts.values())),
-            "smugmug_requests": dg.MetadataValue.int(client.request_count - requests_before),
-            "albums_fetched": markdown_table(["album", "SmugMug name", "images", "status"], table),
-            **errors_entry(outcome.errors),
-        }
-    )
+        failed[key] = error
+    for key in keys:
+        album = outcome.albums.get(key)
+        if key in outcome.gone:
+            context.log.warning(outcome.errors[key])
+            failed[key] = outcome.errors[key]
+            yield _materialization(FETCHED, key, {"status": "gone from SmugMug"})
+        elif album is not None:
+            metadata: dict[str, Any] = {
+                "status": "fetched",
+                "smugmug_name": _text(album.name),
+                "images": outcome.image_counts.get(key, 0),
+            }
+            if album.web_uri:
+                metadata["smugmug_url"] = dg.MetadataValue.url(album.web_uri)
+            yield _materialization(FETCHED, key, metadata)
 
 
-def _fetched_keys(context: dg.AssetExecutionContext) -> tuple[list[str], dict[str, str]]:
-    """The run's albums whose fetch succeeded, and the errors of those that did not."""
-    failed = album_errors_in_run(context.instance, context.run_id, [smugmug_album.key])
-    return [k for k in context.partition_keys if k not in failed], failed
-
-
-@dg.asset(
-    partitions_def=albums_partitions,
-    group_name=ALBUM_GROUP,
-    kinds={"postgres"},
-    deps=[smugmug_album, album_enrichment],
-    backfill_policy=BATCHED,
-)
-def canonical_album_name(
-    context: dg.AssetExecutionContext, photo_db: PhotoDatabase
-) -> dg.MaterializeResult:
-    """Each album's canonical name (enrichment and capture dates) and its drift score."""
-    keys, skipped = _fetched_keys(context)
-    settings = Settings.from_env()
-    plans = workflow.compute_canonical_names(photo_db.get_engine(), keys, tz=settings.timezone)
-    table: list[tuple[object, ...]] = []
-    for k in context.partition_keys:
-        plan = plans.get(k)
+def _canonical_events(
+    context: dg.AssetExecutionContext, engine: sa.Engine, keys: Sequence[str]
+) -> Iterator[dg.AssetMaterialization]:
+    tz = Settings.from_env().timezone
+    plans = workflow.compute_canonical_names(engine, keys, tz=tz)
+    for key in keys:
+        plan = plans.get(key)
         if plan is None:
-            note = "fetch failed" if k in skipped else "not in the SmugMug snapshot"
-            table.append((k, None, None, None, None, note))
+            context.log.info(f"album {key}: not in the SmugMug snapshot, no name computed")
             continue
-        table.append(
-            (
-                k,
-                plan.current_name,
-                plan.canonical_name,
-                plan.drift_score,
-                f"{plan.dated_photo_count}/{plan.photo_count}",
-                "no name can be made" if plan.canonical_name is None else "",
-            )
-        )
-    metadata: dict[str, dg.MetadataValue] = {
-        **_batch_metadata(context.partition_keys),
-        "named": dg.MetadataValue.int(sum(p.canonical_name is not None for p in plans.values())),
-        "timezone": dg.MetadataValue.text(settings.timezone),
-        "names": markdown_table(
-            ["album", "current name", "canonical name", "drift", "dated/photos", "note"], table
-        ),
-    }
-    if len(plans) == 1:
-        plan = next(iter(plans.values()))
-        metadata["current_name"] = dg.MetadataValue.text(plan.current_name)
-        metadata["canonical_name"] = dg.MetadataValue.text(plan.canonical_name or "")
+        metadata: dict[str, Any] = {
+            "current_name": _text(plan.current_name),
+            "canonical_name": _text(plan.canonical_name),
+            "photos": plan.photo_count,
+            "dated_photos": plan.dated_photo_count,
+            "timezone": _text(tz),
+        }
         if plan.drift_score is not None:
-            metadata["drift_score"] = dg.MetadataValue.int(plan.drift_score)
-    return dg.MaterializeResult(metadata=metadata)
+            metadata["drift_score"] = plan.drift_score
+        if plan.canonical_name is None:
+            metadata["note"] = _text("no name can be made (no enrichment and no dated photo)")
+        yield _materialization(CANONICAL, key, metadata)
 
 
-@dg.asset(
-    partitions_def=albums_partitions,
-    group_name=ALBUM_GROUP,
-    kinds={"smugmug", "postgres"},
-    deps=[canonical_album_name],
-    backfill_policy=BATCHED,
-    pool=SMUGMUG_POOL,
-)
-def smugmug_album_name(
+def _rename_events(
     context: dg.AssetExecutionContext,
-    config: RenameConfig,
-    photo_db: PhotoDatabase,
+    engine: sa.Engine,
     smugmug: SmugMugResource,
-) -> dg.MaterializeResult:
-    """Each album's name on SmugMug: renamed to the canonical name when the drift is over
-    the threshold (unless locked or changed by a person), with the audit trail."""
-    keys, _ = _fetched_keys(context)
+    keys: Sequence[str],
+    config: AlbumSyncConfig,
+    failed: dict[str, str],
+) -> Iterator[dg.AssetMaterialization]:
     threshold = (
         Settings.from_env().drift_threshold if config.threshold is None else config.threshold
     )
-    if not 0 <= threshold <= 100:
-        raise dg.Failure(description=f"threshold must be 0-100, got {threshold}")
-    client = smugmug.client
-    requests_before = client.request_count
     outcomes = workflow.apply_renames(
-        photo_db.get_engine(),
-        client,
+        engine,
+        smugmug.client,
         keys,
         threshold=threshold,
         dry_run=config.dry_run,
         changed_by=f"dagster:{context.run_id}",
         source="dagster",
     )
-    errors = {k: o.error for k, o in outcomes.items() if o.error}
-    for key, error in errors.items():
-        context.log.error(f"album {key}: {error}")
-    actions = Counter(o.action for o in outcomes.values())
-    table = [
-        (o.album_key, o.action, o.reason, o.old_name, o.new_name, o.rows_updated)
-        for o in (outcomes[k] for k in sorted(outcomes))
-    ]
-    metadata: dict[str, dg.MetadataValue] = {
-        **_batch_metadata(context.partition_keys),
-        "dry_run": dg.MetadataValue.bool(config.dry_run),
-        "threshold": dg.MetadataValue.int(threshold),
-        "actions": dg.MetadataValue.json(dict(sorted(actions.items()))),
-        "renamed": dg.MetadataValue.int(actions.get(workflow.RENAMED, 0)),
-        "rows_updated": dg.MetadataValue.int(sum(o.rows_updated for o in outcomes.values())),
-        "smugmug_requests": dg.MetadataValue.int(client.request_count - requests_before),
-        "renames": markdown_table(
-            ["album", "action", "reason", "old name", "new name", "rows updated"], table
-        ),
-        **errors_entry(errors),
-    }
-    if len(outcomes) == 1:
-        only = next(iter(outcomes.values()))
-        metadata["action"] = dg.MetadataValue.text(only.action)
-        metadata["reason"] = dg.MetadataValue.text(only.reason)
-    return dg.MaterializeResult(metadata=metadata)
+    for key in keys:
+        outcome = outcomes.get(key)
+        if outcome is None:
+            continue
+        if outcome.error:
+            context.log.error(f"album {key}: {outcome.reason} ({outcome.error})")
+            failed[key] = f"album {key}: {outcome.reason}"
+            continue
+        yield _materialization(
+            RENAMED,
+            key,
+            {
+                "action": _text(outcome.action),
+                "reason": _text(outcome.reason),
+                "old_name": _text(outcome.old_name),
+                "new_name": _text(outcome.new_name),
+                "rows_updated": outcome.rows_updated,
+                "threshold": threshold,
+                "dry_run": config.dry_run,
+            },
+        )
 
 
-def _renames_are_dry(context: dg.AssetExecutionContext) -> bool:
-    """Whether this run's rename step was told ``dry_run``: a dry run of the renames must
-    not write rows either, even if only that step's config said so."""
-    run_config: dict[str, Any] = dict(context.run.run_config or {})
-    ops = run_config.get("ops", {})
-    return bool(ops.get("smugmug_album_name", {}).get("config", {}).get("dry_run", False))
-
-
-@dg.asset(
-    partitions_def=albums_partitions,
-    group_name=ALBUM_GROUP,
-    kinds={"postgres"},
-    deps=[smugmug_album_name],
-    backfill_policy=BATCHED,
-)
-def photo_metadata_album_name(
-    context: dg.AssetExecutionContext, config: RowSyncConfig, photo_db: PhotoDatabase
-) -> dg.MaterializeResult:
-    """Every photo row of each album carrying SmugMug's current name (set-based), verified."""
-    keys, _ = _fetched_keys(context)
-    dry_run = config.dry_run or _renames_are_dry(context)
+def _row_events(
+    context: dg.AssetExecutionContext, engine: sa.Engine, keys: Sequence[str], dry_run: bool
+) -> Iterator[dg.AssetMaterialization]:
     result = workflow.sync_photo_rows(
-        photo_db.get_engine(),
-        keys,
-        dry_run=dry_run,
-        source="smugmug",
-        changed_by=f"dagster:{context.run_id}",
+        engine, keys, dry_run=dry_run, source="smugmug", changed_by=f"dagster:{context.run_id}"
     )
     counts = result.would_update if dry_run else result.updated_by_album
-    for key, error in result.errors.items():
-        no_rows = key in result.verification and result.verification[key].photo_count == 0
-        # An album with no photo rows yet has nothing to sync: worth a note, not a warning.
-        (context.log.info if no_rows else context.log.warning)(error)
-    table: list[tuple[object, ...]] = []
-    for k in keys:
-        verification = result.verification.get(k)
-        table.append(
-            (
-                k,
-                counts.get(k, 0),
-                verification.photo_count if verification else None,
-                verification.synced if verification else None,
-                "; ".join(verification.issues) if verification else result.errors.get(k),
-            )
-        )
     label = "rows_to_update" if dry_run else "rows_updated"
-    metadata: dict[str, dg.MetadataValue] = {
-        **_batch_metadata(context.partition_keys),
-        "dry_run": dg.MetadataValue.bool(dry_run),
-        label: dg.MetadataValue.int(sum(counts.values())),
-        "albums_in_sync": dg.MetadataValue.int(sum(v.synced for v in result.verification.values())),
-        "rows": markdown_table(
-            ["album", label.replace("_", " "), "photos", "in sync", "issues"], table
-        ),
-        **errors_entry(result.errors),
-    }
-    return dg.MaterializeResult(metadata=metadata)
+    for key in keys:
+        verification = result.verification.get(key)
+        error = result.errors.get(key)
+        if verification is None:
+            if error:
+                context.log.warning(error)
+            continue
+        if error:
+            # An album with no photo rows yet has nothing to sync: worth a note, not a warning.
+            (context.log.info if verification.photo_count == 0 else context.log.warning)(error)
+        yield _materialization(
+            PHOTO_ROWS,
+            key,
+            {
+                label: counts.get(key, 0),
+                "photos": verification.photo_count,
+                "in_sync": verification.synced,
+                "issues": _text("; ".join(verification.issues)),
+                "dry_run": dry_run,
+            },
+        )
 
 
-ALBUM_ASSETS = [
-    album_enrichment,
-    smugmug_album,
-    canonical_album_name,
-    smugmug_album_name,
-    photo_metadata_album_name,
-]
+@dg.multi_asset(
+    name=ALBUM_SYNC_STEP,
+    specs=ALBUM_SPECS,
+    check_specs=[
+        dg.AssetCheckSpec(
+            NAMES_IN_SYNC.name,
+            asset=PHOTO_ROWS,
+            description="For every album of the run, all its photo rows carry SmugMug's name "
+            "(as this run fetched or set it); fails listing the albums that do not.",
+        )
+    ],
+    can_subset=True,
+    partitions_def=albums_partitions,
+    backfill_policy=BATCHED,
+    pool=SMUGMUG_POOL,
+)
+def album_sync(
+    context: dg.AssetExecutionContext,
+    config: AlbumSyncConfig,
+    photo_db: PhotoDatabase,
+    smugmug: SmugMugResource,
+) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
+    """A batch of albums through the five stages, in order, then the check of the batch."""
+    if config.threshold is not None and not 0 <= config.threshold <= 100:
+        raise dg.Failure(description=f"threshold must be 0-100, got {config.threshold}")
+    engine = photo_db.get_engine()
+    keys = _run_album_keys(context, config, engine)
+    selected = context.selected_asset_keys
+    context.log.info(f"{len(keys)} album(s): {listed(keys)}")
+    failed: dict[str, str] = {}  # album key -> the error that stopped it, for the check
+    if ENRICHMENT in selected:
+        yield from _enrichment_events(engine, keys)
+    if FETCHED in selected:
+        yield from _fetch_events(context, engine, smugmug, keys, failed)
+    ready = [k for k in keys if k not in failed]
+    if CANONICAL in selected:
+        yield from _canonical_events(context, engine, ready)
+    if RENAMED in selected:
+        yield from _rename_events(context, engine, smugmug, ready, config, failed)
+    if PHOTO_ROWS in selected:
+        yield from _row_events(context, engine, ready, config.dry_run)
+    if NAMES_IN_SYNC in context.selected_asset_check_keys:
+        yield names_in_sync_result(engine, keys, failed)

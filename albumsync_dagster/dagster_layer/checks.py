@@ -1,62 +1,39 @@
-"""The check of every album a run touched: all its photo rows carry SmugMug's name.
+"""``album_names_in_sync``: every album a run touched has all its photo rows on SmugMug's name.
 
-One check on the partitioned ``photo_metadata_album_name``, evaluated once per run over the
-run's whole partition range (a per-partition check in a range run would record one result
-with no partition anyway), with a row per album in its metadata.
+Evaluated in the ``album_sync`` step after the batch's stages (a check spec of that
+multi-asset), once per run over all the run's albums: a per-partition check in a run over
+several partitions would record one result with no partition anyway. The metadata holds a row
+per album. Run alone (the check selected without the assets) it re-reads the database, which
+is how a tampered row is caught between runs.
 """
+
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 import sqlalchemy as sa
 
 from albumsync_dagster import album_sync
-from albumsync_dagster.dagster_layer.assets import (
-    photo_metadata_album_name,
-    smugmug_album,
-    smugmug_album_name,
-)
-from albumsync_dagster.dagster_layer.metadata import album_errors_in_run, listed, markdown_table
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase
+from albumsync_dagster.dagster_layer.metadata import listed, markdown_table
 from albumsync_dagster.schema import smugmug_albums
 
-
-def _run_album_keys(context: dg.AssetCheckExecutionContext, engine: sa.Engine) -> list[str]:
-    """The albums of the run's partitions; every album SmugMug has when run unpartitioned."""
-    if context.has_partition_key or context.has_partition_key_range:
-        return list(context.partition_keys)
-    with engine.connect() as conn:
-        return list(
-            conn.execute(
-                sa.select(smugmug_albums.c.album_key)
-                .where(smugmug_albums.c.gone_at.is_(None))
-                .order_by(smugmug_albums.c.album_key)
-            ).scalars()
-        )
+NAMES_IN_SYNC = dg.AssetCheckKey(dg.AssetKey("photo_metadata_album_name"), "album_names_in_sync")
 
 
-@dg.asset_check(
-    asset=photo_metadata_album_name,
-    description="For every album of the run, all its photo rows carry SmugMug's name "
-    "(as this run fetched or set it); fails listing the albums that do not.",
-)
-def album_names_in_sync(
-    context: dg.AssetCheckExecutionContext, photo_db: PhotoDatabase
+def names_in_sync_result(
+    engine: sa.Engine, keys: Sequence[str], run_errors: Mapping[str, str]
 ) -> dg.AssetCheckResult:
-    engine = photo_db.get_engine()
-    keys = _run_album_keys(context, engine)
+    """The check over ``keys``; ``run_errors`` are the albums this run failed to sync."""
     with engine.connect() as conn:
         snapshot = {
             r.album_key: r
             for r in conn.execute(
                 sa.select(
                     smugmug_albums.c.album_key, smugmug_albums.c.name, smugmug_albums.c.gone_at
-                ).where(smugmug_albums.c.album_key.in_(keys))
+                ).where(smugmug_albums.c.album_key.in_(list(keys)))
             )
         }
     expected = {k: snapshot[k].name for k in keys if k in snapshot and snapshot[k].gone_at is None}
     verification = album_sync.verify_albums(engine, expected)
-    run_errors = album_errors_in_run(
-        context.instance, context.run.run_id, [smugmug_album.key, smugmug_album_name.key]
-    )
 
     rows: list[tuple[object, ...]] = []
     failing: list[str] = []
@@ -91,6 +68,8 @@ def album_names_in_sync(
         else f"{len(failing)} of {checked} album(s) out of sync: {listed(failing)}"
     )
     return dg.AssetCheckResult(
+        asset_key=NAMES_IN_SYNC.asset_key,
+        check_name=NAMES_IN_SYNC.name,
         passed=not failing,
         severity=dg.AssetCheckSeverity.ERROR,
         description=description,

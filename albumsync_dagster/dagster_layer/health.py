@@ -11,7 +11,7 @@ import dagster as dg
 from pydantic import Field
 
 from albumsync_dagster import album_sync
-from albumsync_dagster.dagster_layer.assets import photo_metadata_album_name, smugmug_album_catalog
+from albumsync_dagster.dagster_layer.assets import PHOTO_ROWS, smugmug_album_catalog
 from albumsync_dagster.dagster_layer.metadata import listed, markdown_table
 from albumsync_dagster.dagster_layer.resources import PhotoDatabase
 from albumsync_dagster.health import (
@@ -31,7 +31,7 @@ RECENT_ACTIVITY_HOURS = 24
 @dg.asset(
     group_name="health",
     kinds={"postgres"},
-    deps=[photo_metadata_album_name, smugmug_album_catalog],
+    deps=[PHOTO_ROWS, smugmug_album_catalog],
 )
 def sync_health(photo_db: PhotoDatabase) -> dg.MaterializeResult:
     """The state of the whole photo table against SmugMug: counts a person watches daily."""

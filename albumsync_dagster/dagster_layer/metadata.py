@@ -1,14 +1,8 @@
-"""Materialization metadata a person reads in the UI, and the per-album errors read back.
-
-A run over several albums records one table per asset (a row per album). Each step also
-records its per-album errors under ``ERRORS``; later steps and the check of the same run read
-them back from the run's events, since a range run passes no values between steps.
-"""
+"""Metadata helpers: markdown tables, per-album errors, bounded lists of album keys."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 import dagster as dg
 
@@ -33,22 +27,6 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> d
 def errors_entry(errors: Mapping[str, str]) -> dict[str, dg.MetadataValue]:
     """The per-album errors of a step (always present, so an empty dict says none)."""
     return {ERRORS: dg.MetadataValue.json(dict(sorted(errors.items())))}
-
-
-def album_errors_in_run(
-    instance: dg.DagsterInstance, run_id: str, asset_keys: Iterable[dg.AssetKey]
-) -> dict[str, str]:
-    """Per-album errors recorded by the given assets earlier in this run: ``{key: error}``."""
-    wanted = set(asset_keys)
-    errors: dict[str, str] = {}
-    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
-        materialization = entry.asset_materialization
-        if materialization is None or materialization.asset_key not in wanted:
-            continue
-        value: Any = materialization.metadata.get(ERRORS)
-        for key, error in (getattr(value, "value", None) or {}).items():
-            errors.setdefault(key, error)
-    return errors
 
 
 def listed(keys: Sequence[str]) -> str:

@@ -6,11 +6,10 @@ the writing transaction's start, so a slow transaction can commit a row stamped 
 cursor: rows stamped within ``LOOKBACK`` before it are read again and kept only if the cursor
 has not seen that version (``recent`` in the cursor).
 
-Runs cover exactly the changed albums, at most ``ALBUMSYNC_BATCH_SIZE`` per run. A run covers
-a partition range, so only albums that are neighbours in the partition order share a run
-(the order in which the catalog added them, oldest first: albums enriched together, usually
-uploaded together, are neighbours). Changed albums scattered through the order cost a run per
-gap rather than syncing unchanged albums in between: like Dagster's own batched backfills.
+Runs cover exactly the changed albums, at most ``ALBUMSYNC_BATCH_SIZE`` per run: n changed
+albums make ceil(n / batch size) runs, wherever they sit in the partition order. A batch of
+neighbouring partitions runs as a partition range; a batch of albums scattered through the
+order runs with their keys in the run config (a range would take in every album between).
 Run keys name the albums and their enrichment versions, so an evaluation repeated after a
 crash requests nothing twice, while a later change of the same albums does run.
 """
@@ -28,7 +27,7 @@ from albumsync_dagster.dagster_layer.jobs import album_sync_job, album_sync_run_
 from albumsync_dagster.dagster_layer.partitions import (
     ALBUMS,
     albums_partitions,
-    contiguous_batches,
+    batches_in_partition_order,
 )
 from albumsync_dagster.dagster_layer.resources import PhotoDatabase
 from albumsync_dagster.settings import Settings
@@ -152,13 +151,15 @@ def enrichment_sensor(
     existing = list(context.instance.get_dynamic_partitions(ALBUMS))
     known = set(existing)
     missing = [k for k in changed if k not in known]
-    batches = contiguous_batches(existing + missing, changed, Settings.from_env().batch_size)
+    order = existing + missing
+    batches = batches_in_partition_order(order, changed, Settings.from_env().batch_size)
     context.log.info(
         f"{len(changed)} album(s) with new enrichment ({len(missing)} new partitions): "
         f"{len(batches)} run(s)"
     )
     return dg.SensorResult(
         run_requests=album_sync_run_requests(
+            order,
             batches,
             run_keys=[run_key_for(b, versions) for b in batches],
             tags={TRIGGER_TAG: "enrichment"},

@@ -35,8 +35,8 @@ Programmatic use::
         emu.requests                              # [RecordedRequest(method, path, query, status)]
         emu.log.count("PATCH", path_contains="/album/")  ;  emu.log.clear()
 
-From a shell: ``serve(port, data_file, **fault_flags)`` (what ``albumsync emulator`` runs)
-or ``python -m albumsync_dagster.emulator --help``.
+From a shell: ``serve(port, data_file, faults=faults_from_flags(...))`` (what ``albumsync
+emulator`` runs) or ``python -m albumsync_dagster.emulator --help``.
 """
 
 from albumsync_dagster.emulator.demo_account import DemoAccount, build_demo, build_demo_store

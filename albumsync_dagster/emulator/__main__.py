@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from albumsync_dagster.emulator.demo_account import build_demo
-from albumsync_dagster.emulator.server import DEFAULT_HOST, DEFAULT_PORT, serve
+from albumsync_dagster.emulator.server import DEFAULT_HOST, DEFAULT_PORT, faults_from_flags, serve
 
 
 def parser() -> argparse.ArgumentParser:
@@ -45,10 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote the demo account (seed {args.seed}) to {args.write_demo}")
         return 0
     try:
-        serve(
-            args.port,
-            args.data,
-            host=args.host,
+        faults = faults_from_flags(
             seed=args.seed,
             rate_limit=args.rate_limit,
             rate_window=args.rate_window,
@@ -58,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             fail_albums=args.fail_album,
             deleted_albums=args.deleted_album,
         )
+        serve(args.port, args.data, host=args.host, seed=args.seed, faults=faults)
     except KeyboardInterrupt:
         return 0
     return 0

@@ -159,35 +159,20 @@ def serve(
     *,
     host: str = DEFAULT_HOST,
     seed: int = 0,
-    rate_limit: int | None = None,
-    rate_window: float = 1.0,
-    error_rate: float = 0.0,
-    fail_next: int = 0,
-    latency_ms: float = 0.0,
-    fail_albums: Iterable[str] = (),
-    deleted_albums: Iterable[str] = (),
+    faults: Faults | None = None,
     out: TextIO | None = None,
 ) -> None:
     """Serve the emulator in the foreground until interrupted (Ctrl-C).
 
     Serves ``data_file`` (JSON, see ``albumsync_dagster.emulator.store``) or, without one,
-    the generated demo account (``seed``). Prints the base URL and the ``SMUGMUG_*`` lines.
+    the generated demo account (``seed``), with ``faults`` (none by default; see
+    :func:`faults_from_flags`). Prints the base URL and the ``SMUGMUG_*`` lines.
     """
     from albumsync_dagster.emulator.demo_account import build_demo_store
 
     out = out or sys.stdout
     store = EmulatorStore.from_file(data_file) if data_file else build_demo_store(seed=seed)
-    faults = faults_from_flags(
-        seed=seed,
-        rate_limit=rate_limit,
-        rate_window=rate_window,
-        error_rate=error_rate,
-        fail_next=fail_next,
-        latency_ms=latency_ms,
-        fail_albums=fail_albums,
-        deleted_albums=deleted_albums,
-    )
-    state = EmulatorState(store=store, faults=faults)
+    state = EmulatorState(store=store, faults=faults or Faults(seed=seed))
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     running = RunningEmulator(host=host, port=bound_port, state=state)
