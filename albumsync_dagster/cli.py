@@ -382,11 +382,13 @@ def demo_cmd() -> None:
 
 
 @command
-def ui_cmd() -> None:
+def ui_cmd(
+    port: Annotated[int, typer.Option("--port", "-p", help="Port of the Dagster UI.")] = 3000,
+) -> None:
     """`dagster dev` on the local defaults, the SmugMug emulator beside it (port 3000)."""
     from albumsync_dagster.ui import run_ui
 
-    run_ui()
+    raise typer.Exit(run_ui(port=port))
 
 
 def main() -> None:  # pragma: no cover - console script entry

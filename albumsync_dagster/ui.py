@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,21 @@ def instance_files(dagster_home: Path) -> Path:
     return written
 
 
+def port_taken(port: int) -> str | None:
+    """Why the UI could not listen on ``port`` (None when it can).
+
+    Checked first because ``dagster dev`` does not stop when its webserver cannot bind: it
+    would keep its daemon running with no UI to open.
+    """
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return None
+
+
 def dagster_dev_command(workspace: Path, port: int) -> list[str]:
     dagster = Path(sys.executable).with_name("dagster")
     program = [str(dagster)] if dagster.exists() else [sys.executable, "-m", "dagster"]
@@ -76,6 +92,13 @@ def run_ui(
     from albumsync_dagster.emulator.demo_account import build_demo
 
     console = Console(highlight=False)
+    taken = port_taken(port)
+    if taken:
+        console.print(
+            f"[red]Port {port} is not free for the Dagster UI ({taken}).[/red] "
+            "Stop what uses it, or choose another port: albumsync ui --port N"
+        )
+        return 2
     paths = DemoPaths((home or albumsync_home()).resolve())
     url = database_url or start_embedded_postgres(paths.home / "pgdata")
     engine = create_engine(url)

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -21,6 +20,8 @@ from albumsync_dagster.db import create_engine
 from albumsync_dagster.demo import DemoPaths, run_demo
 from albumsync_dagster.emulator import EmulatorStore
 from albumsync_dagster.emulator.demo_account import build_demo
+from albumsync_dagster_tests.cli_runner import run_cli
+from albumsync_dagster_tests.processes import logged_process
 
 
 def demo_run(tmp_path, url):
@@ -87,6 +88,8 @@ from pathlib import Path
 from albumsync_dagster.ui import run_ui
 sys.exit(run_ui(port=int(sys.argv[1]), home=Path(sys.argv[2]), database_url=sys.argv[3]))
 """
+# dagster dev answers in under 10 s here; the margin is for a loaded CI machine.
+UI_WAIT_SECONDS = 240
 LOCATION = """{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
   locationOrLoadError { __typename ... on RepositoryLocation { repositories {
     jobs { name } schedules { name } sensors { name } } } } } } } }"""
@@ -104,17 +107,12 @@ def graphql(port: int, query: str) -> dict:
 
 def test_ui_serves_the_code_location_and_stops_on_sigterm(tmp_path, database_factory):
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", UI, str(port), str(tmp_path), database_factory()],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: cleaned up below whatever happens
-        env={**os.environ, "DAGSTER_HOME": ""},
-    )
-    try:
-        deadline = time.monotonic() + 90
+    command = [sys.executable, "-c", UI, str(port), str(tmp_path), database_factory()]
+    env = {**os.environ, "DAGSTER_HOME": ""}
+    with logged_process(command, tmp_path / "ui.log", env=env) as ui:
+        deadline = time.monotonic() + UI_WAIT_SECONDS
         entries = None
-        while time.monotonic() < deadline and process.poll() is None:
+        while time.monotonic() < deadline and ui.process.poll() is None:
             try:
                 entries = graphql(port, LOCATION)["workspaceOrError"]["locationEntries"]
                 if entries and entries[0]["loadStatus"] == "LOADED":
@@ -122,21 +120,32 @@ def test_ui_serves_the_code_location_and_stops_on_sigterm(tmp_path, database_fac
             except OSError:
                 pass
             time.sleep(1)
-        assert entries, "the Dagster UI did not answer"
+        assert entries, ui.report(f"the Dagster UI did not answer within {UI_WAIT_SECONDS} s")
         (location,) = entries
         assert location["name"] == "albumsync"
+        assert location["loadStatus"] == "LOADED", ui.report(f"location: {location}")
         (repository,) = location["locationOrLoadError"]["repositories"]
         assert {"album_sync_job", "sync_health_job"} <= {j["name"] for j in repository["jobs"]}
         assert [s["name"] for s in repository["schedules"]] == ["daily_sync_health_schedule"]
         assert [s["name"] for s in repository["sensors"]] == ["enrichment_sensor"]
         assert (tmp_path / "dagster_home" / "dagster.yaml").is_file()
 
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 0
+        # SIGTERM to albumsync ui alone (not its group): it must stop dagster dev cleanly.
+        ui.process.send_signal(signal.SIGTERM)
+        assert ui.process.wait(timeout=60) == 0, ui.report("albumsync ui did not stop cleanly")
         assert DemoPaths(tmp_path).smugmug_file.is_file()  # the account saved for the demo
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
     with pytest.raises(OSError):
         graphql(port, "{ version }")
+
+
+def test_ui_on_a_taken_port_says_so_and_starts_nothing(tmp_path):
+    # dagster dev would keep its daemon running without a webserver; albumsync ui refuses.
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run_cli("ui", "--port", str(port), env={"ALBUMSYNC_HOME": str(tmp_path)})
+    assert result.code == 2, result.stdout + result.stderr
+    assert f"Port {port} is not free" in result.stdout
+    assert "--port" in result.stdout
+    assert not (tmp_path / "dagster_home").exists()

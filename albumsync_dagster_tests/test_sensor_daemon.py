@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from dagster._core.instance.ref import InstanceRef
 from albumsync_dagster.dagster_layer.partitions import ALBUMS, RANGE_START_TAG
 from albumsync_dagster.definitions import defs
 from albumsync_dagster_tests.photo_rows import names_of
+from albumsync_dagster_tests.processes import logged_process
 from albumsync_dagster_tests.sports_account import TZ, sports_harness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,33 +80,19 @@ def test_the_daemon_ticks_the_sensor_and_runs_exactly_the_changed_albums(
 
         started = _dagster(env, "sensor", "start", "enrichment_sensor")
         assert started.returncode == 0, started.stderr[-2000:]
-        daemon = subprocess.Popen(
-            [str(BIN / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        try:
+        command = [str(BIN / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")]
+        with logged_process(command, tmp_path / "daemon.log", env=env, cwd=ROOT) as daemon:
             deadline = time.monotonic() + WAIT_SECONDS
             runs = _album_sync_runs(instance)
             while time.monotonic() < deadline and not (
                 runs and all(r.status in FINISHED for r in runs)
             ):
-                assert daemon.poll() is None, "dagster-daemon exited"
+                assert daemon.process.poll() is None, daemon.report("dagster-daemon exited")
                 time.sleep(1)
                 runs = _album_sync_runs(instance)
-        finally:
-            os.killpg(daemon.pid, signal.SIGTERM)
-            try:
-                daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(daemon.pid, signal.SIGKILL)
-                daemon.wait()
+            daemon.stop()
 
-        assert runs, f"no run within {WAIT_SECONDS} s; daemon said: {daemon.stderr.read()[-3000:]}"
+        assert runs, daemon.report(f"no run within {WAIT_SECONDS} s")
         (run,) = runs
         assert run.status == dg.DagsterRunStatus.SUCCESS
         assert run.tags["albumsync/trigger"] == "enrichment"
