@@ -216,3 +216,79 @@ def test_photo_database_resource_caches_one_engine_per_url(database_url):
     assert PhotoDatabase(database_url=database_url).get_engine() is first
     with first.connect() as conn:
         assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+
+
+PROBE_PARTITIONS = dg.DynamicPartitionsDefinition(name="probe_albums")
+PROBE_ASSETS = (dg.AssetKey("probe_first"), dg.AssetKey("probe_second"))
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(key, partitions_def=PROBE_PARTITIONS) for key in PROBE_ASSETS],
+    check_specs=[dg.AssetCheckSpec("probe_ok", asset=PROBE_ASSETS[1])],
+    partitions_def=PROBE_PARTITIONS,
+)
+def probe_pair(context):
+    if context.run.tags.get("probe/fail"):
+        raise dg.Failure(description="probe told to fail")
+    for key in PROBE_ASSETS:
+        yield dg.MaterializeResult(asset_key=key)
+    yield dg.AssetCheckResult(asset_key=PROBE_ASSETS[1], check_name="probe_ok", passed=True)
+
+
+def _range_run(instance, partition_keys, *, fail):
+    job = dg.Definitions(assets=[probe_pair]).resolve_implicit_global_asset_job_def()
+    return job.execute_in_process(
+        instance=instance,
+        tags={
+            **({"probe/fail": "yes"} if fail else {}),
+            "dagster/asset_partition_range_start": partition_keys[0],
+            "dagster/asset_partition_range_end": partition_keys[-1],
+        },
+        raise_on_error=False,
+    )
+
+
+def test_production_event_log_writes_a_runs_planned_events_at_once(
+    tmp_path, dagster_storage_url, monkeypatch
+):
+    # The storage turns Dagster's event batching on in the processes that open it.
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "")
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE")
+    keys = ["P1", "P2", "P3"]
+    with instance_from("dagster.postgres.yaml", tmp_path) as instance:
+        assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == "1000"
+        instance.add_dynamic_partitions("probe_albums", keys)
+        failed = _range_run(instance, keys, fail=True)
+        assert not failed.success
+        # What the UI shows: the albums of a failed run are failed, per partition.
+        for asset_key in PROBE_ASSETS:
+            status = instance.get_status_by_partition(asset_key, keys, PROBE_PARTITIONS)
+            assert status == dict.fromkeys(keys, dg.AssetPartitionStatus.FAILED)
+        good = _range_run(instance, keys[:2], fail=False)
+        assert good.success
+        status = instance.get_status_by_partition(PROBE_ASSETS[1], keys, PROBE_PARTITIONS)
+        assert status == {
+            "P1": dg.AssetPartitionStatus.MATERIALIZED,
+            "P2": dg.AssetPartitionStatus.MATERIALIZED,
+            "P3": dg.AssetPartitionStatus.FAILED,
+        }
+        (execution,) = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(PROBE_ASSETS[1], "probe_ok"), limit=5
+        )[:1]
+        assert execution.run_id == good.run_id and execution.status.value == "SUCCEEDED"
+        latest = instance.get_latest_planned_materialization_info(PROBE_ASSETS[0])
+        assert latest is not None and latest.run_id == good.run_id
+    engine = sa.create_engine(sqlalchemy_url(dagster_storage_url))
+    with engine.connect() as conn:
+        planned = conn.execute(
+            sa.text(
+                "SELECT asset_key, partition, xmin::text AS tx FROM event_logs"
+                " WHERE run_id = :r AND dagster_event_type = 'ASSET_MATERIALIZATION_PLANNED'"
+            ),
+            {"r": failed.run_id},
+        ).all()
+    engine.dispose()
+    assert sorted((row.asset_key, row.partition) for row in planned) == sorted(
+        (key.to_string(), p) for key in PROBE_ASSETS for p in keys
+    )
+    assert len({row.tx for row in planned}) == 1  # one transaction, not one per event

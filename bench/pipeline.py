@@ -255,8 +255,13 @@ def run_dagster(
             results = execute_album_sync_batches(defs, instance, batches, log_level="WARNING")
             succeeded = [r.success for r in results]
         else:
-            with pool:
+            try:
                 succeeded = list(pool.imap_unordered(_worker_run, batches))
+            finally:
+                # close and join, not terminate: Dagster turns a worker's SIGTERM into a
+                # KeyboardInterrupt, which would print a traceback per worker.
+                pool.close()
+                pool.join()
         total = time.perf_counter() - started
         instance.dispose()
         return total, catalog_seconds, len(batches), succeeded.count(False)

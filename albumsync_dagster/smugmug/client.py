@@ -15,11 +15,13 @@ from __future__ import annotations
 import logging
 import os
 import random
+import ssl
 import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from email.utils import parsedate_to_datetime
+from functools import cache
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin
 
@@ -139,6 +141,13 @@ def _parse_rate_limit_reset(value: str | None) -> float | None:
     return max(0.0, number)
 
 
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """The certificate store, loaded once per process: loading it costs ~20 ms, and a client
+    is built for every Dagster run."""
+    return httpx.create_ssl_context()
+
+
 class SmugMugClient:
     """A SmugMug API v2 client for one account's albums and images.
 
@@ -202,6 +211,7 @@ class SmugMugClient:
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
+            verify=_tls_context(),
         )
 
     # ---------------------------------------------------------------- construction
