@@ -18,7 +18,8 @@ Dagster records a planned event per asset and partition (50 for a run of ten alb
 shows the albums in progress in the UI, and failed if the run fails) and hands them over as
 one batch when ``DAGSTER_EVENT_BATCH_SIZE`` is set; stock dagster-postgres then still stores
 them one by one (it batches only materializations and observations). Here they are one
-multi-row insert and one update per asset: 0.51 s → 0.41 s a run on the benchmark.
+multi-row insert and one update per asset: 0.51 s → 0.41 s a run of ten albums on the
+benchmark (200 albums, same machine, same invocation settings).
 This storage sets ``DAGSTER_EVENT_BATCH_SIZE`` in the processes that open it (unless set).
 """
 
