@@ -163,6 +163,10 @@ def dagster_storage_url(database_factory, monkeypatch):
     monkeypatch.setenv("DAGSTER_PG_DB", url.database)
     monkeypatch.setenv("DAGSTER_PG_USERNAME", url.username or "postgres")
     monkeypatch.setenv("DAGSTER_PG_PASSWORD", url.password or "")
+    # The pooled event log sets DAGSTER_EVENT_BATCH_SIZE when opened: unset it now so that the
+    # test sees it set by the storage, and so that it is unset again after the test.
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "")
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE")
     return url.render_as_string(hide_password=False)
 
 
@@ -248,14 +252,10 @@ def _range_run(instance, partition_keys, *, fail):
     )
 
 
-def test_production_event_log_writes_a_runs_planned_events_at_once(
-    tmp_path, dagster_storage_url, monkeypatch
-):
-    # The storage turns Dagster's event batching on in the processes that open it.
-    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "")
-    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE")
+def test_production_event_log_writes_a_runs_planned_events_at_once(tmp_path, dagster_storage_url):
     keys = ["P1", "P2", "P3"]
     with instance_from("dagster.postgres.yaml", tmp_path) as instance:
+        # The storage turns Dagster's event batching on in the processes that open it.
         assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == "1000"
         instance.add_dynamic_partitions("probe_albums", keys)
         failed = _range_run(instance, keys, fail=True)

@@ -70,6 +70,10 @@ class _HeldConnection:
             pool_recycle=POOL_RECYCLE_SECONDS,
             max_overflow=MAX_OVERFLOW,
         )
+        self._opened()
+
+    def _opened(self) -> None:
+        """Called once the storage is built, in every process that opens the instance."""
 
     @classmethod
     def from_config_value(
@@ -87,14 +91,8 @@ class PooledPostgresEventLogStorage(_HeldConnection, PostgresEventLogStorage):
     """``PostgresEventLogStorage`` whose engine keeps a connection and that stores a run's
     planned events in one transaction."""
 
-    def __init__(
-        self,
-        postgres_url: str,
-        should_autocreate_tables: bool = True,
-        inst_data: ConfigurableClassData | None = None,
-        token_provider: Any = None,
-    ):
-        super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
+    def _opened(self) -> None:
+        # Dagster hands a run's planned events to store_event_batch only with this set.
         os.environ.setdefault(EVENT_BATCH_SIZE_VAR, EVENT_BATCH_SIZE)
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
