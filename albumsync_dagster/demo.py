@@ -286,22 +286,23 @@ def _run_pipeline(paths: DemoPaths, summary: DemoSummary, console: Console) -> N
                 console.print("      (`albumsync backfill-album-keys` fills them from SmugMug)")
 
 
+def _metadata_values(result, asset: str, key: str) -> list[object]:
+    """The ``key`` metadata of every materialization of ``asset`` in the run, in order."""
+    return [
+        getattr(event.materialization.metadata.get(key), "value", None)
+        for event in result.get_asset_materialization_events()
+        if event.asset_key.to_user_string() == asset
+    ]
+
+
 def _metadata(result, asset: str, key: str, default: int) -> int:
-    for event in result.get_asset_materialization_events():
-        if event.asset_key.to_user_string() == asset:
-            value = event.materialization.metadata.get(key)
-            return value.value if value is not None else default
-    return default
+    values = _metadata_values(result, asset, key)
+    return int(values[0]) if values and isinstance(values[0], int) else default
 
 
 def _albums_with(result, asset: str, key: str, value: object) -> int:
     """How many albums of the run materialized ``asset`` with ``key`` set to ``value``."""
-    return sum(
-        1
-        for event in result.get_asset_materialization_events()
-        if event.asset_key.to_user_string() == asset
-        and getattr(event.materialization.metadata.get(key), "value", None) == value
-    )
+    return _metadata_values(result, asset, key).count(value)
 
 
 def _checks(result) -> dict[str, CheckOutcome]:

@@ -15,6 +15,7 @@ import yaml
 from dagster._core.instance.ref import InstanceRef
 from sqlalchemy.engine import make_url
 
+from albumsync_dagster.dagster_layer.partitions import range_tags
 from albumsync_dagster.dagster_layer.resources import PhotoDatabase, resources_from_env
 from albumsync_dagster.db import sqlalchemy_url
 from albumsync_dagster.definitions import defs
@@ -243,11 +244,7 @@ def _range_run(instance, partition_keys, *, fail):
     job = dg.Definitions(assets=[probe_pair]).resolve_implicit_global_asset_job_def()
     return job.execute_in_process(
         instance=instance,
-        tags={
-            **({"probe/fail": "yes"} if fail else {}),
-            "dagster/asset_partition_range_start": partition_keys[0],
-            "dagster/asset_partition_range_end": partition_keys[-1],
-        },
+        tags={**({"probe/fail": "yes"} if fail else {}), **range_tags(partition_keys)},
         raise_on_error=False,
     )
 

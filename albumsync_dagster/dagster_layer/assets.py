@@ -54,7 +54,7 @@ ENRICHMENT = dg.AssetKey("album_enrichment")
 FETCHED = dg.AssetKey("smugmug_album")
 CANONICAL = dg.AssetKey("canonical_album_name")
 RENAMED = dg.AssetKey("smugmug_album_name")
-PHOTO_ROWS = dg.AssetKey("photo_metadata_album_name")
+PHOTO_ROWS = NAMES_IN_SYNC.asset_key  # photo_metadata_album_name, named once in checks.py
 ALBUM_ASSET_KEYS = (ENRICHMENT, FETCHED, CANONICAL, RENAMED, PHOTO_ROWS)
 
 
