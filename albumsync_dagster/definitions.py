@@ -8,13 +8,19 @@ from albumsync_dagster.dagster_layer import (
     assets,
     health,
     jobs,
+    report,
     resources,
     schedules,
     sensors,
 )
 
 defs = dg.Definitions(
-    assets=[assets.smugmug_album_catalog, assets.album_sync, health.sync_health],
+    assets=[
+        assets.smugmug_album_catalog,
+        assets.album_sync,
+        health.sync_health,
+        report.album_sync_report,
+    ],
     asset_checks=health.HEALTH_CHECKS,
     jobs=[jobs.album_sync_job, jobs.sync_health_job],
     schedules=[schedules.daily_sync_health_schedule],

@@ -39,6 +39,7 @@ PIPELINE_TABLES = (
     "album_locks",
     "smugmug_albums",
     "smugmug_images",
+    "album_decisions",
 )
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 

@@ -7,6 +7,7 @@ these declarations only build statements, so they list the columns the code uses
 from __future__ import annotations
 
 from sqlalchemy import (
+    REAL,
     BigInteger,
     Column,
     DateTime,
@@ -114,6 +115,25 @@ album_locks = Table(
     Column("reason", Text, nullable=False),
     Column("locked_by", Text, nullable=False),
     Column("locked_at", DateTime(timezone=True), nullable=False),
+)
+
+# The latest decision on each album (action, reason, names, drift and its parts), replaced by
+# every applying run; read by the album report.
+album_decisions = Table(
+    "album_decisions",
+    metadata,
+    Column("album_key", Text, primary_key=True),
+    Column("action", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("current_name", Text),
+    Column("canonical_name", Text),
+    Column("drift_score", Integer),
+    Column("title_drift", REAL),
+    Column("date_drift", Integer),
+    Column("date_relation", Text),
+    Column("threshold", Integer),
+    Column("decided_by", Text, nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
 )
 
 schema_migrations = Table(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 from albumsync_dagster import album_sync
 from albumsync_dagster.catalog import mark_gone, smugmug_names, store_albums
 from albumsync_dagster.db import database_error_reason
+from albumsync_dagster.decisions import decision, record_decisions
 from albumsync_dagster.locks import AlbumBusy, album_locks_for, album_mutex, lock_album
 from albumsync_dagster.naming import Enrichment, name_album
 from albumsync_dagster.schema import album_enrichment, smugmug_albums, smugmug_images
@@ -166,6 +167,25 @@ def fetch_albums(
             errors[key] = f"album {key}: not found on SmugMug (deleted?)"
         except SmugMugError as exc:
             errors[key] = f"album {key}: fetching from SmugMug failed: {exc}"
+    refused = [k for k in errors if k not in gone]
+    if refused:
+        # Recorded even in a dry run: the report must say SmugMug refused the album.
+        record_decisions(
+            engine,
+            [
+                decision(
+                    k,
+                    FAILED,
+                    errors[k],
+                    current_name=None,
+                    canonical_name=None,
+                    drift_score=None,
+                    threshold=None,
+                )
+                for k in refused
+            ],
+            decided_by="albumsync",
+        )
     with engine.begin() as conn:
         store_albums(conn, albums.values())
         if gone:
@@ -604,7 +624,7 @@ def apply_renames(
                 canonical,
             )
         else:
-            outcomes[key] = rename_on_smugmug(
+            outcome = rename_on_smugmug(
                 engine,
                 client,
                 key,
@@ -613,6 +633,29 @@ def apply_renames(
                 changed_by=changed_by,
                 source=source,
             )
+            if outcome.action == RENAMED and outcome.error is None:
+                # Why it was renamed, as for the albums kept; "renamed" says what was done.
+                outcome = replace(
+                    outcome, reason=f"drift {plan.drift_score} > threshold {threshold}"
+                )
+            outcomes[key] = outcome
+    if not dry_run:
+        record_decisions(
+            engine,
+            [
+                decision(
+                    key,
+                    outcome.action,
+                    outcome.reason,
+                    current_name=plans[key].current_name if key in plans else outcome.old_name,
+                    canonical_name=plans[key].canonical_name if key in plans else None,
+                    drift_score=plans[key].drift_score if key in plans else None,
+                    threshold=threshold,
+                )
+                for key, outcome in outcomes.items()
+            ],
+            decided_by=changed_by,
+        )
     return outcomes
 
 

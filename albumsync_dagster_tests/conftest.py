@@ -32,6 +32,7 @@ DATA_TABLES = (
     "canonical_name_history",
     "album_locks",
     "smugmug_images",
+    "album_decisions",
 )
 
 
