@@ -8,7 +8,6 @@ under the Dagster storage directory. It refreshes after album runs (its automati
 evaluated by the daemon) and with ``sync_health_job`` (the daily schedule, the demo).
 """
 
-
 from datetime import datetime
 from pathlib import Path
 
