@@ -24,7 +24,7 @@ defs = dg.Definitions(
     asset_checks=health.HEALTH_CHECKS,
     jobs=[jobs.album_sync_job, jobs.sync_health_job],
     schedules=[schedules.daily_sync_health_schedule],
-    sensors=[sensors.enrichment_sensor],
+    sensors=[sensors.enrichment_sensor, report.album_sync_report_automation],
     resources=resources.resources_from_env(),
     # Also for runs the UI launches outside the two jobs (materializations, backfills): the
     # steps wait on PostgreSQL and SmugMug, a process per step would cost more than the work.

@@ -182,3 +182,25 @@ def test_the_report_sorts_what_needs_a_person_before_the_rest(engine):
     assert ranks == sorted(ranks) and ranks[0] == 0
     assert report.renamed_last_24h == 30 and report.budget_left == 0
     assert report.actions == {"kept": 270, "renamed": 24, "human_renamed": 3, "failed": 3}
+
+
+def test_the_report_is_requested_after_each_album_run(engine, database_url, monkeypatch):
+    with harness(engine, database_url, monkeypatch) as (_, instance):
+        selection = dg.AssetSelection.assets(REPORT_KEY)
+
+        def evaluate(cursor=None):
+            return dg.evaluate_automation_conditions(
+                defs=defs, instance=instance, asset_selection=selection, cursor=cursor
+            )
+
+        first = evaluate()
+        materialize_report(instance)
+        quiet = evaluate(first.cursor)
+        assert quiet.get_num_requested(REPORT_KEY) == 0
+        execute_album_sync_batches(defs, instance, [["GAME01", "LAX003"]])
+        after_run = evaluate(quiet.cursor)
+        assert after_run.get_num_requested(REPORT_KEY) == 1
+        materialize_report(instance)
+        assert evaluate(after_run.cursor).get_num_requested(REPORT_KEY) == 0
+    sensor = defs.resolve_sensor_def("album_sync_report_automation")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING

@@ -38,6 +38,16 @@ AFTER_ALBUM_RUNS = (
     .with_label("after album runs")
 )
 
+# Stock, that condition needs the default automation sensor, which Dagster creates stopped.
+album_sync_report_automation = dg.AutomationConditionSensorDefinition(
+    "album_sync_report_automation",
+    target=dg.AssetSelection.assets(REPORT_KEY),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Refreshes album_sync_report at most once a minute after album runs "
+    "(dagster-daemon evaluates it; safe on by default: the report only reads).",
+)
+
 TABLE_SCHEMA = dg.TableSchema(
     columns=[
         dg.TableColumn("album_key", "string", description="SmugMug album key"),
