@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from albumsync_dagster.decisions import DATE_RELATIONS
-from albumsync_dagster.schema import album_name_changes
+from albumsync_dagster.name_changes import SmugMugRenamed, Status
 
 NOT_SYNCED = "not synced yet"  # the action of an album no applying run has decided on
 DEFAULT_LIMIT = 2_000
@@ -74,7 +74,7 @@ _REPORT = sa.text(
                r.new_name AS last_renamed_to,
                EXISTS (
                    SELECT 1 FROM album_name_changes c
-                   WHERE c.album_key = s.album_key AND c.smugmug_renamed = 'accepted'
+                   WHERE c.album_key = s.album_key AND c.smugmug_renamed = :accepted
                ) AS person_renamed,
                coalesce(pr.photo_rows, 0) AS photo_rows,
                coalesce(pr.agreeing, 0) AS rows_in_agreement
@@ -89,8 +89,8 @@ _REPORT = sa.text(
         ) h ON true
         LEFT JOIN LATERAL (
             SELECT c.changed_at, c.old_name, c.new_name FROM album_name_changes c
-            WHERE c.album_key = s.album_key AND c.status = 'completed'
-              AND c.smugmug_renamed = 'yes'
+            WHERE c.album_key = s.album_key AND c.status = :completed
+              AND c.smugmug_renamed = :yes
             ORDER BY c.changed_at DESC, c.id DESC LIMIT 1
         ) r ON true
         WHERE s.gone_at IS NULL
@@ -110,8 +110,8 @@ _REPORT = sa.text(
     """
 )
 _RENAMED_SINCE = sa.text(
-    "SELECT count(*) FROM album_name_changes WHERE status = 'completed'"
-    " AND smugmug_renamed = 'yes' AND changed_at > now() - interval '24 hours'"
+    "SELECT count(*) FROM album_name_changes WHERE status = :completed"
+    " AND smugmug_renamed = :yes AND changed_at > now() - interval '24 hours'"
 )
 _GONE = sa.text("SELECT count(*) FROM smugmug_albums WHERE gone_at IS NOT NULL")
 
@@ -233,8 +233,15 @@ def build_album_report(
     100,000 albums stays readable in the UI and complete on disk.
     """
     with engine.connect() as conn:
-        records = conn.execute(_REPORT, {"threshold": threshold, "not_synced": NOT_SYNCED}).all()
-        renamed = int(conn.execute(_RENAMED_SINCE).scalar_one())
+        states = {
+            "completed": Status.COMPLETED.value,
+            "yes": SmugMugRenamed.YES.value,
+            "accepted": SmugMugRenamed.ACCEPTED.value,
+        }
+        records = conn.execute(
+            _REPORT, {"threshold": threshold, "not_synced": NOT_SYNCED, **states}
+        ).all()
+        renamed = int(conn.execute(_RENAMED_SINCE, states).scalar_one())
         gone = int(conn.execute(_GONE).scalar_one())
     rows = [_row(r) for r in records]
     if csv_path is not None:
@@ -267,33 +274,3 @@ def write_csv(rows: Sequence[AlbumReportRow], path: Path) -> None:
     partial = path.with_suffix(path.suffix + ".partial")
     report_frame(rows).to_csv(partial, index=False)
     partial.replace(path)
-
-
-@dataclass(frozen=True)
-class LastRename:
-    """An album's last rename on SmugMug (ours or a rollback), from the audit trail."""
-
-    changed_at: datetime
-    old_name: str | None
-    new_name: str | None
-    changed_by: str
-
-
-def last_renames(engine: Engine, album_keys: Sequence[str]) -> dict[str, LastRename]:
-    """The last completed rename on SmugMug of each album given (albums never renamed absent)."""
-    c = album_name_changes.c
-    query = (
-        sa.select(c.album_key, c.changed_at, c.old_name, c.new_name, c.changed_by)
-        .distinct(c.album_key)
-        .where(
-            c.album_key.in_(list(album_keys)),
-            c.status == "completed",
-            c.smugmug_renamed == "yes",
-        )
-        .order_by(c.album_key, c.changed_at.desc(), c.id.desc())
-    )
-    with engine.connect() as conn:
-        return {
-            r.album_key: LastRename(r.changed_at, r.old_name, r.new_name, r.changed_by)
-            for r in conn.execute(query)
-        }

@@ -24,8 +24,7 @@ import dagster as dg
 import sqlalchemy as sa
 from pydantic import Field
 
-from albumsync_dagster import workflow
-from albumsync_dagster.album_report import last_renames
+from albumsync_dagster import name_changes, workflow
 from albumsync_dagster.catalog import refresh_catalog, smugmug_names
 from albumsync_dagster.dagster_layer.checks import NAMES_IN_SYNC, names_in_sync_result
 from albumsync_dagster.dagster_layer.metadata import errors_entry, listed
@@ -340,7 +339,7 @@ def _drift_entries(current: str | None, canonical: str | None) -> dict[str, Any]
 def _decision_metadata(
     outcome: workflow.RenameOutcome,
     plan: workflow.NamePlan | None,
-    last: Any,
+    last: name_changes.NameChange | None,
     threshold: int,
     dry_run: bool,
 ) -> dict[str, Any]:
@@ -398,7 +397,7 @@ def _rename_events(
         source="dagster",
     )
     plans = workflow.latest_plans(engine, list(outcomes))
-    last = last_renames(engine, list(outcomes))
+    last = name_changes.last_renames(engine, list(outcomes))
     for key in keys:
         outcome = outcomes.get(key)
         if outcome is None:
