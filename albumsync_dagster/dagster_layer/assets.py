@@ -384,9 +384,8 @@ def _rename_events(
     config: AlbumSyncConfig,
     failed: dict[str, str],
 ) -> Iterator[dg.AssetMaterialization]:
-    threshold = (
-        Settings.from_env().drift_threshold if config.threshold is None else config.threshold
-    )
+    settings = Settings.from_env()
+    threshold = settings.drift_threshold if config.threshold is None else config.threshold
     outcomes = workflow.apply_renames(
         engine,
         smugmug.client,
@@ -395,6 +394,7 @@ def _rename_events(
         dry_run=config.dry_run,
         changed_by=f"dagster:{context.run_id}",
         source="dagster",
+        recheck_for=settings.rename_recheck,
     )
     plans = workflow.latest_plans(engine, list(outcomes))
     last = name_changes.last_renames(engine, list(outcomes))
