@@ -61,6 +61,7 @@ LOCKED = "locked"
 HUMAN_RENAMED = "human_renamed"  # a person changed the name we set: locked now
 CHANGED_SINCE_PLANNED = "changed_since_planned"
 FAILED = "failed"
+RENAMED_ON_SMUGMUG = "renamed on SmugMug"  # a rename's reason, before apply_renames says why
 UNCONFIRMED = "unconfirmed"  # our last PATCH's answer was lost; re-checked, not sent again
 
 DEFAULT_RENAME_RECHECK = timedelta(hours=DEFAULT_RENAME_RECHECK_HOURS)
@@ -572,7 +573,7 @@ def _rename_holding_mutex(
             album_key, FAILED, message, fresh.name, new_name, error=str(exc), change_id=change_id
         )
     return _finish_rename(
-        engine, change_id, album_key, fresh.name, new_name, changed_by, "renamed on SmugMug"
+        engine, change_id, album_key, fresh.name, new_name, changed_by, RENAMED_ON_SMUGMUG
     )
 
 
@@ -756,10 +757,10 @@ def apply_renames(
                 recheck_for=recheck_for,
             )
             if outcome.action == RENAMED and outcome.error is None:
-                # Why it was renamed, as for the albums kept; "renamed" says what was done.
-                outcome = replace(
-                    outcome, reason=f"drift {plan.drift_score} > threshold {threshold}"
-                )
+                # Why it was renamed first, as for the albums kept; how, when it is news.
+                why = f"drift {plan.drift_score} > threshold {threshold}"
+                how = "" if outcome.reason == RENAMED_ON_SMUGMUG else f"; {outcome.reason}"
+                outcome = replace(outcome, reason=why + how)
             outcomes[key] = outcome
     if not dry_run:
         record_decisions_safely(
