@@ -274,3 +274,46 @@ def write_csv(rows: Sequence[AlbumReportRow], path: Path) -> None:
     partial = path.with_suffix(path.suffix + ".partial")
     report_frame(rows).to_csv(partial, index=False)
     partial.replace(path)
+
+
+@dataclass(frozen=True)
+class PhotoRowCounts:
+    """The photo table against the SmugMug snapshot; the parts add up to ``total``."""
+
+    total: int
+    of_albums_on_smugmug: int  # rows whose album key is an album SmugMug has
+    agreeing: int  # of those, rows carrying SmugMug's name
+    of_other_album_keys: int  # rows whose album key SmugMug does not have
+    other_album_keys: int
+    without_album_key: int
+    albums_on_smugmug: int
+    albums_with_rows: int  # albums on SmugMug with at least one row
+
+    @property
+    def disagreeing(self) -> int:
+        return self.of_albums_on_smugmug - self.agreeing
+
+
+_PHOTO_ROW_COUNTS = sa.text(
+    """
+    SELECT count(*) AS total,
+           count(s.album_key) AS of_albums_on_smugmug,
+           count(*) FILTER (WHERE s.album_key IS NOT NULL
+                            AND p.album_name IS NOT DISTINCT FROM s.name) AS agreeing,
+           count(*) FILTER (WHERE p.album_key IS NOT NULL AND s.album_key IS NULL)
+               AS of_other_album_keys,
+           count(DISTINCT p.album_key) FILTER (WHERE s.album_key IS NULL) AS other_album_keys,
+           count(*) FILTER (WHERE p.album_key IS NULL) AS without_album_key,
+           (SELECT count(*) FROM smugmug_albums WHERE gone_at IS NULL) AS albums_on_smugmug,
+           count(DISTINCT s.album_key) AS albums_with_rows
+    FROM photo_metadata p
+    LEFT JOIN smugmug_albums s ON s.album_key = p.album_key AND s.gone_at IS NULL
+    """
+)
+
+
+def photo_row_counts(engine: Engine) -> PhotoRowCounts:
+    """How the photo rows stand against SmugMug, in one pass over the table."""
+    with engine.connect() as conn:
+        row = conn.execute(_PHOTO_ROW_COUNTS).one()
+    return PhotoRowCounts(**{k: int(v) for k, v in row._mapping.items()})

@@ -173,6 +173,9 @@ def sync_cmd(
     threshold: Annotated[
         int | None, typer.Option("--threshold", min=0, max=100, help="Rename when drift > N.")
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Every album's line, with album keys.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Fetch, name, rename on SmugMug over the threshold, rows follow, verify."""
@@ -206,7 +209,7 @@ def sync_cmd(
             def report(outcome: Any) -> None:
                 outcomes.append(outcome)
                 progress.advance(task)
-                if not as_json:
+                if not as_json and (verbose or not all_albums):
                     console.print(_album_line(outcome))
 
             for batch in batches:
@@ -240,13 +243,32 @@ def sync_cmd(
             }
         )
     else:
-        console.print()
-        summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
-        verb = "would update" if is_dry else "updated"
+        from albumsync_dagster.sync_summary import SyncedAlbum, print_sync_summary
+
+        print_sync_summary(
+            console,
+            [
+                SyncedAlbum(
+                    album_key=o.album_key,
+                    action=o.action,
+                    reason=o.reason,
+                    name_before=o.current_name,
+                    name_now=o.smugmug_name,
+                    canonical_name=o.canonical_name,
+                    drift_score=o.drift_score,
+                    failed=o.failed,
+                )
+                for o in outcomes
+            ],
+            threshold=settings.drift_threshold if threshold is None else threshold,
+            dry_run=is_dry,
+            verbose=verbose,
+        )
+        verb = "would be brought" if is_dry else "brought"
         console.print(
-            f"[bold]{len(outcomes)} album(s)[/bold]: {summary or 'nothing'}; "
-            f"{verb} {sum(o.rows_updated for o in outcomes):,} photo row(s); "
-            f"{len(failed)} failed"
+            f"\n{sum(o.rows_updated for o in outcomes):,} photo row(s) {verb} to SmugMug's"
+            f" names; {len(failed)} album(s) failed",
+            soft_wrap=True,
         )
     if failed:
         raise typer.Exit(1)
