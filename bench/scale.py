@@ -336,7 +336,9 @@ def plot(runs: list[Run], path: Path) -> bool:
         sizes = [r.size for r in points]
         left.plot(sizes, [max(r.requests, 1) for r in points], style, label=label)
         right.plot(sizes, [r.seconds for r in points], style, label=label)
-    floors = sorted({(r.size, r.floor_seconds_at_5_rps) for r in runs if r.which == "first"})
+    floors = sorted(
+        {(r.size, r.floor_seconds_at_5_rps) for r in runs if r.which == "first" and not r.exit_code}
+    )
     if floors:
         right.plot(
             [s for s, _ in floors],
