@@ -33,9 +33,12 @@ import rapidfuzz
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from albumsync_dagster.naming import Enrichment, canonical_name, drift_score  # noqa: E402
-from albumsync_dagster.naming.drift import _cached_distinctions, _span_relation  # noqa: E402
-from albumsync_dagster.naming.name_parts import _canonical_parts, _read_date  # noqa: E402
+from albumsync_dagster.naming import (  # noqa: E402
+    Enrichment,
+    canonical_name,
+    clear_caches,
+    drift_score,
+)
 
 ZONE = "America/New_York"
 NEW_YORK = ZoneInfo(ZONE)
@@ -204,11 +207,6 @@ def build_pairs(rng: random.Random, count: int) -> list[tuple[str, str, str]]:
         kind, current = current_name(rng, canonical, enrichment, times)
         pairs.append((kind, current, canonical))
     return pairs
-
-
-def clear_caches() -> None:
-    for cached in (_canonical_parts, _read_date, _span_relation, _cached_distinctions):
-        cached.cache_clear()
 
 
 def timed(run: Callable[[], object]) -> tuple[float, float]:
