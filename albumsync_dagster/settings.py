@@ -11,6 +11,7 @@ from albumsync_dagster.naming.event_dates import resolve_zone
 
 DEFAULT_DRIFT_THRESHOLD = 20
 DEFAULT_BATCH_SIZE = 10
+DEFAULT_MAX_RENAMES_PER_DAY = 100
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Settings:
     database_url: str | None = None  # None: the embedded PostgreSQL
     naming_standard: str = "seed"  # seed | level-event-date | template
     naming_template: str | None = None  # with naming_standard "template"
+    max_renames_per_day: int = DEFAULT_MAX_RENAMES_PER_DAY  # all processes together
 
     def standard(self) -> NamingStandard:
         """The naming standard these settings name (see :mod:`albumsync_dagster.naming`)."""
@@ -42,6 +44,9 @@ class Settings:
             database_url=env.get("ALBUMSYNC_DATABASE_URL", "").strip() or None,
             naming_standard=standard,
             naming_template=template,
+            max_renames_per_day=_int(
+                env, "ALBUMSYNC_MAX_RENAMES_PER_DAY", DEFAULT_MAX_RENAMES_PER_DAY, 0, 1_000_000
+            ),
         )
 
 

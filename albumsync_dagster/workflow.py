@@ -24,18 +24,25 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from albumsync_dagster import album_sync
 from albumsync_dagster.catalog import mark_gone, smugmug_names, store_albums
 from albumsync_dagster.db import database_error_reason
+from albumsync_dagster.enrichment import enrichment_as_dict, read_enrichments
 from albumsync_dagster.locks import AlbumBusy, album_locks_for, album_mutex, lock_album
-from albumsync_dagster.naming import Enrichment, name_album
-from albumsync_dagster.schema import album_enrichment, smugmug_albums, smugmug_images
+from albumsync_dagster.naming import SEED, Enrichment, NamingStandard, name_album, naming_standard
+from albumsync_dagster.rename_budget import (
+    PlannedBudget,
+    deferred_reason,
+    rename_budget,
+    rename_slot,
+)
+from albumsync_dagster.schema import smugmug_albums, smugmug_images
 from albumsync_dagster.settings import Settings
 from albumsync_dagster.smugmug import (
     Album,
@@ -56,6 +63,7 @@ NO_CANONICAL = "no_canonical"  # nothing usable to build a name from
 LOCKED = "locked"
 HUMAN_RENAMED = "human_renamed"  # a person changed the name we set: locked now
 CHANGED_SINCE_PLANNED = "changed_since_planned"
+DEFERRED = "deferred"  # over the daily rename budget: a later run renames it
 FAILED = "failed"
 
 
@@ -76,6 +84,8 @@ class NamePlan:
     photo_count: int
     dated_photo_count: int
     enrichment: Enrichment | None
+    differences: tuple[str, ...] = ()  # the parts that differ: "date Sep 21 → Sep 22"
+    standard: str = SEED
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,7 @@ class AlbumOutcome:
     issues: list[str] = field(default_factory=list)
     error: str | None = None
     photo_rows: int = 0  # rows carrying the album key after the sync
+    differences: tuple[str, ...] = ()  # the parts of the name that differ, as a person reads
 
     @property
     def failed(self) -> bool:
@@ -197,23 +208,16 @@ def fetch_albums(
 # --- step 2 -------------------------------------------------------------------------------
 
 
-def read_enrichments(engine: Engine, album_keys: Sequence[str]) -> dict[str, Enrichment]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(album_enrichment).where(album_enrichment.c.album_key.in_(list(album_keys)))
-        )
-        return {
-            r.album_key: Enrichment(
-                teams=tuple(r.teams or ()), event_name=r.event_name, sport_type=r.sport_type
-            )
-            for r in rows
-        }
-
-
 def compute_canonical_names(
-    engine: Engine, album_keys: Sequence[str], *, tz: str = "UTC"
+    engine: Engine,
+    album_keys: Sequence[str],
+    *,
+    tz: str = "UTC",
+    standard: str | NamingStandard = SEED,
 ) -> dict[str, NamePlan]:
-    """Canonical name and drift for each album in the snapshot; recorded with a timestamp."""
+    """Canonical name and drift for each album in the snapshot, under the naming
+    ``standard``; recorded with a timestamp."""
+    chosen = naming_standard(standard)
     keys = list(album_keys)
     with engine.connect() as conn:
         snapshot = {
@@ -243,7 +247,11 @@ def compute_canonical_names(
         # No fallback to the album's creation date: that is when the gallery was made, not
         # when the event happened. An album with no dated photo is reported, not renamed.
         album = Album(album_key=key, name=row.name or "", url_name=row.url_name or "")
-        result = name_album(album, times[key], enrichment or Enrichment(), tz=tz)
+        result = name_album(album, times[key], enrichment or Enrichment(), tz=tz, standard=chosen)
+        explanation = result.explanation
+        differences = (
+            () if explanation is None else tuple(d.describe() for d in explanation.differences)
+        )
         plans[key] = NamePlan(
             album_key=key,
             current_name=row.name or "",
@@ -252,6 +260,8 @@ def compute_canonical_names(
             photo_count=result.photo_count,
             dated_photo_count=result.dated_photo_count,
             enrichment=enrichment,
+            differences=differences,
+            standard=chosen.name,
         )
         history.append(
             {
@@ -264,13 +274,11 @@ def compute_canonical_names(
                 "details": json.dumps(
                     {
                         "timezone": tz,
+                        "standard": chosen.name,
+                        "differences": list(differences),
                         "enrichment": None
                         if enrichment is None
-                        else {
-                            "teams": list(enrichment.teams),
-                            "event_name": enrichment.event_name,
-                            "sport_type": enrichment.sport_type,
-                        },
+                        else enrichment_as_dict(enrichment),
                         "event_dates": None
                         if result.event_dates is None
                         else {
@@ -304,7 +312,8 @@ def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePla
         rows = conn.execute(
             sa.text(
                 "SELECT DISTINCT ON (album_key) album_key, current_name, canonical_name,"
-                " drift_score, photo_count, dated_photo_count FROM canonical_name_history"
+                " drift_score, photo_count, dated_photo_count, details"
+                " FROM canonical_name_history"
                 " WHERE album_key = ANY(:keys) ORDER BY album_key, id DESC"
             ),
             {"keys": list(album_keys)},
@@ -318,6 +327,8 @@ def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePla
                 r.photo_count or 0,
                 r.dated_photo_count or 0,
                 None,
+                tuple((r.details or {}).get("differences", ())),
+                (r.details or {}).get("standard", SEED),
             )
             for r in rows
         }
@@ -341,7 +352,7 @@ def names_we_set(engine: Engine, album_keys: Sequence[str]) -> dict[str, str]:
 
 
 def _write_intent(
-    engine: Engine,
+    bind: Engine | Connection,
     album_key: str,
     old: str,
     new: str,
@@ -350,24 +361,24 @@ def _write_intent(
     source: str,
     rollback_of: int | None = None,
 ) -> int:
-    with engine.begin() as conn:
-        return int(
-            conn.execute(
-                sa.text(
-                    "INSERT INTO album_name_changes (album_key, old_name, new_name, changed_by,"
-                    " source, status, rollback_of) VALUES (:k, :old, :new, :by, :source,"
-                    " 'pending', :rollback_of) RETURNING id"
-                ),
-                {
-                    "k": album_key,
-                    "old": old,
-                    "new": new,
-                    "by": changed_by,
-                    "source": source,
-                    "rollback_of": rollback_of,
-                },
-            ).scalar_one()
-        )
+    """The pending intent's id; in a transaction of its own on an engine, else the caller's."""
+    statement = sa.text(
+        "INSERT INTO album_name_changes (album_key, old_name, new_name, changed_by,"
+        " source, status, rollback_of) VALUES (:k, :old, :new, :by, :source,"
+        " 'pending', :rollback_of) RETURNING id"
+    )
+    params = {
+        "k": album_key,
+        "old": old,
+        "new": new,
+        "by": changed_by,
+        "source": source,
+        "rollback_of": rollback_of,
+    }
+    if isinstance(bind, Engine):
+        with bind.begin() as conn:
+            return int(conn.execute(statement, params).scalar_one())
+    return int(bind.execute(statement, params).scalar_one())
 
 
 def _fail_change(engine: Engine, change_id: int, error: str, *, renamed: str = "no") -> None:
@@ -444,8 +455,13 @@ def rename_on_smugmug(
     changed_by: str,
     source: str,
     rollback_of: int | None = None,
+    max_renames_per_day: int | None = None,
 ) -> RenameOutcome:
-    """Rename one album safely: mutex, re-read, intent, PATCH, rows and audit together."""
+    """Rename one album safely: mutex, re-read, intent, PATCH, rows and audit together.
+
+    With ``max_renames_per_day`` the intent is written only while the daily rename budget has
+    room (taken under its lock, :mod:`albumsync_dagster.rename_budget`); else ``deferred``.
+    """
     try:
         with album_mutex(engine, album_key):
             try:
@@ -482,15 +498,24 @@ def rename_on_smugmug(
                     fresh.name,
                     new_name,
                 )
-            change_id = _write_intent(
-                engine,
-                album_key,
-                fresh.name,
-                new_name,
-                changed_by=changed_by,
-                source=source,
-                rollback_of=rollback_of,
-            )
+            with rename_slot(engine, max_renames_per_day) as slot:
+                if slot is None:
+                    return RenameOutcome(
+                        album_key,
+                        DEFERRED,
+                        deferred_reason(max_renames_per_day or 0),
+                        fresh.name,
+                        new_name,
+                    )
+                change_id = _write_intent(
+                    slot,
+                    album_key,
+                    fresh.name,
+                    new_name,
+                    changed_by=changed_by,
+                    source=source,
+                    rollback_of=rollback_of,
+                )
             try:
                 client.rename_album(album_key, new_name)
             except SmugMugUnavailable as exc:
@@ -563,9 +588,18 @@ def apply_renames(
     changed_by: str = "albumsync",
     source: str = "pipeline",
     plans: Mapping[str, NamePlan] | None = None,
+    max_renames_per_day: int | None = None,
+    planned_budget: PlannedBudget | None = None,
 ) -> dict[str, RenameOutcome]:
-    """Decide and apply the renames of a batch (from the latest plans unless given)."""
+    """Decide and apply the renames of a batch (from the latest plans unless given).
+
+    ``max_renames_per_day`` caps renames on SmugMug in any 24 h, all processes together: an
+    album over it is ``deferred``. A dry run hands out the budget left now in key order
+    (``planned_budget`` carries it across the batches of one command).
+    """
     keys = sorted(album_keys)
+    if dry_run and planned_budget is None and max_renames_per_day is not None:
+        planned_budget = PlannedBudget(rename_budget(engine, max_renames_per_day))
     if not dry_run:
         repair_pending(engine, client, keys, changed_by=changed_by)
     plans = dict(plans) if plans is not None else latest_plans(engine, keys)
@@ -595,16 +629,15 @@ def apply_renames(
         elif dry_run and key in ours and ours[key] != current:
             reason = accept_human_rename(engine, key, ours[key], current, dry_run=True)
             outcomes[key] = RenameOutcome(key, HUMAN_RENAMED, reason, current, canonical)
+        elif dry_run and planned_budget is not None and not planned_budget.take():
+            limit = planned_budget.budget.limit
+            outcomes[key] = RenameOutcome(key, DEFERRED, deferred_reason(limit), current, canonical)
         elif dry_run:
             outcomes[key] = RenameOutcome(
-                key,
-                WOULD_RENAME,
-                f"drift {plan.drift_score} > threshold {threshold}",
-                current,
-                canonical,
+                key, WOULD_RENAME, _why_rename(plan, threshold), current, canonical
             )
         else:
-            outcomes[key] = rename_on_smugmug(
+            outcome = rename_on_smugmug(
                 engine,
                 client,
                 key,
@@ -612,8 +645,20 @@ def apply_renames(
                 new_name=canonical,
                 changed_by=changed_by,
                 source=source,
+                max_renames_per_day=max_renames_per_day,
             )
+            if outcome.action == RENAMED and outcome.error is None:
+                outcome = replace(
+                    outcome, reason=f"{outcome.reason}: {_why_rename(plan, threshold)}"
+                )
+            outcomes[key] = outcome
     return outcomes
+
+
+def _why_rename(plan: NamePlan, threshold: int) -> str:
+    """``drift 55 > threshold 20 (prefix missing → HS Girls VB; date Sep 22 → 09-22-2026)``."""
+    why = f"drift {plan.drift_score} > threshold {threshold}"
+    return f"{why} ({'; '.join(plan.differences)})" if plan.differences else why
 
 
 def repair_pending(
@@ -762,14 +807,20 @@ def sync_albums(
     source: str = "cli",
     known: Mapping[str, Album] | None = None,
     on_album: Callable[[AlbumOutcome], None] | None = None,
+    max_renames_per_day: int | None = None,
+    planned_budget: PlannedBudget | None = None,
 ) -> list[AlbumOutcome]:
-    """Run the four steps over a batch and say, per album, what happened."""
+    """Run the four steps over a batch and say, per album, what happened.
+
+    ``max_renames_per_day`` overrides the settings' daily rename budget for this call.
+    """
     settings = settings or Settings.from_env()
     threshold = settings.drift_threshold if threshold is None else threshold
+    budget = settings.max_renames_per_day if max_renames_per_day is None else max_renames_per_day
     keys = list(dict.fromkeys(album_keys))
     fetched = fetch_albums(engine, client, keys, known=known)
     ok = [k for k in keys if k in fetched.albums]
-    plans = compute_canonical_names(engine, ok, tz=settings.timezone)
+    plans = compute_canonical_names(engine, ok, tz=settings.timezone, standard=settings.standard())
     renames = apply_renames(
         engine,
         client,
@@ -779,6 +830,8 @@ def sync_albums(
         changed_by=changed_by,
         source=source,
         plans=plans,
+        max_renames_per_day=budget,
+        planned_budget=planned_budget,
     )
     rows = sync_photo_rows(engine, ok, dry_run=dry_run, changed_by=changed_by)
     names_now = smugmug_names(engine, ok)
@@ -821,6 +874,7 @@ def sync_albums(
                 issues=issues,
                 error=rename.error,
                 photo_rows=verification.photo_count if verification else 0,
+                differences=plan.differences if plan else (),
             )
         outcomes.append(outcome)
         if on_album:
