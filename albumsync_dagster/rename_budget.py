@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from albumsync_dagster.name_changes import OPEN, SmugMugRenamed
 from albumsync_dagster.schema import album_name_changes as changes
 
 WINDOW = sa.text("interval '24 hours'")
@@ -56,9 +57,10 @@ class RenameBudget:
         )
 
 
+# In flight or unanswered (SmugMug may carry it), or confirmed.
 _COUNTED = sa.or_(
-    changes.c.status.in_(("pending", "unknown")),
-    changes.c.smugmug_renamed.in_(("yes", "unknown")),
+    changes.c.status.in_(OPEN),
+    changes.c.smugmug_renamed.in_((SmugMugRenamed.YES, SmugMugRenamed.UNKNOWN)),
 )
 
 
