@@ -173,14 +173,3 @@ def read_enrichment_changes(
         horizon = high - LOOKBACK
         recent = {k: v for k, v in recent.items() if datetime.fromisoformat(v) > horizon}
     return late_changes + fresh, EnrichmentCursor(high, high_key, recent)
-
-
-def albums_enriched_since(engine: Engine, since: datetime) -> list[str]:
-    """Album keys whose enrichment was written at or after ``since``, oldest first."""
-    statement = (
-        sa.select(album_enrichment.c.album_key)
-        .where(album_enrichment.c.updated_at >= since)
-        .order_by(album_enrichment.c.updated_at, album_enrichment.c.album_key)
-    )
-    with engine.connect() as conn:
-        return list(conn.execute(statement).scalars())

@@ -8,7 +8,8 @@ Dagster assets can run them one by one and the CLI all at once (:func:`sync_albu
    enrichment, recorded in ``canonical_name_history``.
 3. :func:`apply_renames`: rename on SmugMug where a canonical name exists, the drift is over
    the threshold and the album is not locked. Per album: take the album's mutex, re-read it
-   from SmugMug (never overwrite a name changed since step 1), write a pending intent, PATCH,
+   from SmugMug (never overwrite a name changed since step 1), take a slot of the daily rename
+   budget and write a pending intent in one transaction (over the budget: ``deferred``), PATCH,
    then in one transaction bring the rows to the new name and complete the intent. A crash or a
    database failure after the PATCH leaves the intent pending; :func:`repair_pending` (run
    first by every later step 3, and by ``albumsync repair``) completes it.

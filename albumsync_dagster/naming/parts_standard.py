@@ -30,10 +30,10 @@ is not judged: it is the operator's.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from .canonical import MAX_NAME_LENGTH, Enrichment, title_for
 from .drift import date_relation
@@ -78,12 +78,16 @@ DATE_DRIFTS = {
 }
 COSMETIC = 2
 
-_KEY_DROPPED = re.compile(r"[\s\-_'\u2019]+")
+_KEY_DROPPED = dict.fromkeys(map(ord, " \t\n-_'\u2019\u00a0"))
+_LOOSE_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
 
 
 def vocabulary_key(text: str) -> str:
     """``High School`` -> ``highschool``: case, spaces, ``-``, ``_`` and apostrophes ignored."""
-    return _KEY_DROPPED.sub("", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # str.translate is slow; these four replaces are not
+        return folded.replace(" ", "").replace("-", "").replace("_", "").replace("'", "")
+    return folded.translate(_KEY_DROPPED)
 
 
 _LEVEL_KEYS = {vocabulary_key(v) for v in LEVELS} | {vocabulary_key(v) for v in LEVELS.values()}
@@ -129,7 +133,29 @@ def is_prefix(
 ) -> bool:
     """True for a segment the prefix vocabulary can produce: a level and/or division label,
     then nothing or a sport (of ``sports``, keys as :func:`vocabulary_key` makes them)."""
+    rest = _after_labels(segment) if len(segment) <= _CACHED_SEGMENT else _read_labels(segment)
+    if rest is None:
+        return False
+    return (
+        not rest
+        or rest in _SPORT_KEYS
+        or rest in sports
+        or (any_sport and has_letter_or_digit(rest))
+    )
+
+
+_CACHED_SEGMENT = 80
+_FIRST_KEYS = frozenset(
+    vocabulary_key(word) for word in (*LEVELS, *LEVELS.values(), *DIVISIONS, *DIVISIONS.values())
+) | {"high", "middle"}
+
+
+def _read_labels(segment: str) -> str | None:
+    """The key of what follows the level and division labels at the start of ``segment``;
+    None when it does not start with one."""
     words = segment.split()
+    if not words or vocabulary_key(words[0]) not in _FIRST_KEYS:
+        return None  # most segments: a matchup or an event, told at the first word
     index = 0
     labelled = False
     for keys in (_LEVEL_KEYS, _DIVISION_KEYS):
@@ -142,14 +168,11 @@ def is_prefix(
                 labelled = True
                 break
     if not labelled:
-        return False
-    rest = vocabulary_key(" ".join(words[index:]))
-    return (
-        not rest
-        or rest in _SPORT_KEYS
-        or rest in sports
-        or (any_sport and has_letter_or_digit(rest))
-    )
+        return None
+    return vocabulary_key(" ".join(words[index:]))
+
+
+_after_labels = lru_cache(maxsize=8192)(_read_labels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +193,17 @@ class NameSegments:
 def usable_middle(middle: str) -> bool:
     """A typed middle that names something: a letter or digit, not ``Untitled``/``IMG_2043``
     or a bare date."""
+    return _cached_usable(middle) if len(middle) <= MAX_NAME_LENGTH else _usable(middle)
+
+
+def _usable(middle: str) -> bool:
     if not has_letter_or_digit(middle):
         return False
     normal = normalise(middle)
     return not is_default_title(normal) and read_segment_date(middle) is None
+
+
+_cached_usable = lru_cache(maxsize=8192)(_usable)
 
 
 def split_name(
@@ -210,8 +240,29 @@ def split_name(
 def _loose(name: str) -> str:
     """A name with dash style and white space made uniform (letter case kept)."""
     text = strip_controls(name)
-    text = re.sub(r"[\u2010-\u2015\u2212]", "-", text)
+    if not text.isascii():
+        text = text.translate(_LOOSE_DASHES)
     return " ".join(text.split())
+
+
+def _canonical_loose(name: str) -> str:
+    return _cached_loose(name) if len(name) <= MAX_NAME_LENGTH else _loose(name)
+
+
+_cached_loose = lru_cache(maxsize=4096)(_loose)
+
+
+def _split_canonical(name: str) -> NameSegments:
+    return split_name(name, any_sport=True)
+
+
+# One canonical name is scored against many current names (and again on every run).
+_canonical_segments = lru_cache(maxsize=4096)(_split_canonical)
+
+
+def canonical_segments(name: str) -> NameSegments:
+    """A canonical name (this standard wrote it) read into its parts; cached."""
+    return _canonical_segments(name) if len(name) <= MAX_NAME_LENGTH else _split_canonical(name)
 
 
 @dataclass(frozen=True)
@@ -263,33 +314,50 @@ class PartsStandard:
         """The drift of ``current`` from ``canonical``: prefix and date judged, middle kept."""
         if current == canonical:
             return DriftExplanation(0, 0.0, 0, "same", standard=self.name)
-        can = split_name(canonical, any_sport=True)
-        if _loose(current) == _loose(canonical):
+        judged = _judge(current, canonical)
+        if judged is None:
             return DriftExplanation(COSMETIC, 0.0, 0, "same", standard=self.name)
-        cur = split_name(current, known_prefix=can.prefix)
+        cur, can, prefix_differs, middle_missing, relation = judged
         differences: list[PartDifference] = []
-        title = 0.0
-        if " ".join(cur.prefix.split()) != " ".join(can.prefix.split()):
-            title += PREFIX_DRIFT
+        if prefix_differs:
             kind = "missing" if not cur.prefix else ("extra" if not can.prefix else "different")
             differences.append(PartDifference("prefix", kind, cur.prefix, can.prefix))
-        if not usable_middle(cur.middle):
-            title += MIDDLE_DRIFT
+        if middle_missing:
             kind = "default" if has_letter_or_digit(cur.middle) else "missing"
             differences.append(PartDifference("middle", kind, cur.middle, can.middle))
-        relation = _relation(cur, can)
         if relation not in ("same", "none"):
             kind = relation if relation in ("missing", "notation", "extra") else "different"
             differences.append(PartDifference("date", kind, cur.date, can.date))
+        title = PREFIX_DRIFT * prefix_differs + MIDDLE_DRIFT * middle_missing
         date_drift = DATE_DRIFTS[relation]
-        score = max(COSMETIC, min(100, int(title) + date_drift))
-        return DriftExplanation(score, title, date_drift, relation, tuple(differences), self.name)
+        score = max(COSMETIC, min(100, title + date_drift))
+        return DriftExplanation(
+            score, float(title), date_drift, relation, tuple(differences), self.name
+        )
 
     def score(self, current: str, canonical: str) -> int:
         """The drift score alone (see :meth:`explain`)."""
         if current == canonical:
             return 0
-        return self.explain(current, canonical).score
+        judged = _judge(current, canonical)
+        if judged is None:
+            return COSMETIC
+        _, _, prefix_differs, middle_missing, relation = judged
+        total = PREFIX_DRIFT * prefix_differs + MIDDLE_DRIFT * middle_missing
+        return max(COSMETIC, min(100, total + DATE_DRIFTS[relation]))
+
+
+def _judge(
+    current: str, canonical: str
+) -> tuple[NameSegments, NameSegments, bool, bool, str] | None:
+    """(current's parts, canonical's parts, prefix differs, middle missing, date relation);
+    None when the names differ only in dash style or white space."""
+    if _loose(current) == _canonical_loose(canonical):
+        return None
+    can = canonical_segments(canonical)
+    cur = split_name(current, known_prefix=can.prefix)
+    prefix_differs = " ".join(cur.prefix.split()) != " ".join(can.prefix.split())
+    return cur, can, prefix_differs, not usable_middle(cur.middle), _relation(cur, can)
 
 
 def _sport_keys(enrichment: Enrichment) -> tuple[str, ...]:
@@ -305,11 +373,13 @@ def _relation(cur: NameSegments, can: NameSegments) -> str:
     if cur.span is None:
         return "missing"
     relation = date_relation(cur.span, can.span)
-    if relation == "same" and normalise(cur.date).replace(" ", "") != normalise(can.date).replace(
-        " ", ""
-    ):
+    if relation == "same" and cur.date != can.date and _date_key(cur.date) != _date_key(can.date):
         return "notation"
     return relation
+
+
+def _date_key(text: str) -> str:
+    return normalise(text).replace(" ", "")
 
 
 _MONTH_NAMES = (

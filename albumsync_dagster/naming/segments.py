@@ -18,11 +18,14 @@ from .text import strip_controls
 # "Cup - - 05-30-2024" still has a separator right before its date.
 SEPARATOR = re.compile(r"\s[-\u2013\u2014](?=\s)")
 _RANGE_WORD = " to "
+_LONGEST_DATE = 2 * 80 + len(_RANGE_WORD)
 
 
 def read_segment_date(text: str) -> DateSpan | None:
     """The date a segment says, or None: ``Sep 22``, ``2026-09-22``, ``09-22-2026``,
     ``09-22-2026 to 09-23-2026``, ``Sep 2026`` ... (the drift parser's notations)."""
+    if len(text) > _LONGEST_DATE:
+        return None  # no date notation is this long: spare normalising a whole name
     normal = normalise(text)
     if not normal:
         return None
@@ -49,14 +52,12 @@ def split_off_date(name: str) -> tuple[str, str, DateSpan | None]:
     written (controls removed, ends trimmed). The date segment is the last segment only; a
     name that is a bare date is all date; with no date the whole name comes first."""
     text = strip_controls(name)
-    last = None
-    for last in SEPARATOR.finditer(text):  # noqa: B007 - the last separator is wanted
-        pass
-    if last is not None:
-        candidate = text[last.end() :].strip()
+    start, end = _last_separator(text)
+    if start >= 0:
+        candidate = text[end:].strip()
         span = read_segment_date(candidate)
         if span is not None:
-            return text[: last.start()].strip(), candidate, span
+            return text[:start].strip(), candidate, span
     span = read_segment_date(text)
     if span is not None:
         return "", text, span
@@ -65,7 +66,24 @@ def split_off_date(name: str) -> tuple[str, str, DateSpan | None]:
 
 def first_segment(text: str) -> tuple[str, str]:
     """(the first segment, the rest after its separator), both trimmed; rest "" if none."""
+    if text.isascii():
+        # Controls are gone (strip_controls), so the only ASCII separator is " - ".
+        index = text.find(" - ")
+        if index < 0:
+            return text.strip(), ""
+        return text[:index].strip(), text[index + 2 :].strip()
     match = SEPARATOR.search(text)
     if match is None:
         return text.strip(), ""
     return text[: match.start()].strip(), text[match.end() :].strip()
+
+
+def _last_separator(text: str) -> tuple[int, int]:
+    """(start, end) of the last separator in ``text`` (controls removed); (-1, -1) if none."""
+    if text.isascii():
+        index = text.rfind(" - ")
+        return (index, index + 2) if index >= 0 else (-1, -1)
+    last = None
+    for last in SEPARATOR.finditer(text):  # noqa: B007 - the last separator is wanted
+        pass
+    return (last.start(), last.end()) if last is not None else (-1, -1)

@@ -194,7 +194,7 @@ def split_name_parts(name: str, *, standard: str | NamingStandard = SEED) -> Nam
 def clear_caches() -> None:
     """Empty the naming caches (parsed canonical names, date texts, date relations, title
     words): what a cold measurement starts from."""
-    from . import drift, name_parts
+    from . import drift, name_parts, parts_standard
 
     for cached in (
         name_parts._canonical_parts,
@@ -202,6 +202,10 @@ def clear_caches() -> None:
         drift._span_relation,
         drift._cached_distinctions,
         drift._cached_words,
+        parts_standard._after_labels,
+        parts_standard._cached_usable,
+        parts_standard._cached_loose,
+        parts_standard._canonical_segments,
     ):
         cached.cache_clear()
 
