@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from albumsync_dagster.naming import NamingStandard, naming_standard
 from albumsync_dagster.naming.event_dates import resolve_zone
@@ -12,6 +13,9 @@ from albumsync_dagster.naming.event_dates import resolve_zone
 DEFAULT_DRIFT_THRESHOLD = 20
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_MAX_RENAMES_PER_DAY = 100
+DEFAULT_SMUGMUG_TIMEOUT_SECONDS = 30.0
+# A PATCH whose answer was lost can still land; SmugMug's name is re-read for this long.
+DEFAULT_RENAME_RECHECK_HOURS = 24.0
 
 
 @dataclass(frozen=True)
@@ -23,10 +27,17 @@ class Settings:
     naming_standard: str = "seed"  # seed | level-event-date | template
     naming_template: str | None = None  # with naming_standard "template"
     max_renames_per_day: int = DEFAULT_MAX_RENAMES_PER_DAY  # all processes together
+    smugmug_timeout_seconds: float = DEFAULT_SMUGMUG_TIMEOUT_SECONDS
+    rename_recheck_hours: float = DEFAULT_RENAME_RECHECK_HOURS
 
     def standard(self) -> NamingStandard:
         """The naming standard these settings name (see :mod:`albumsync_dagster.naming`)."""
         return naming_standard(self.naming_standard, template=self.naming_template)
+
+    @property
+    def rename_recheck(self) -> timedelta:
+        """How long a rename SmugMug did not confirm is re-checked before it is closed."""
+        return timedelta(hours=self.rename_recheck_hours)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -47,7 +58,16 @@ class Settings:
             max_renames_per_day=_int(
                 env, "ALBUMSYNC_MAX_RENAMES_PER_DAY", DEFAULT_MAX_RENAMES_PER_DAY, 0, 1_000_000
             ),
+            smugmug_timeout_seconds=smugmug_timeout_seconds(env),
+            rename_recheck_hours=_float(
+                env, "ALBUMSYNC_RENAME_RECHECK_HOURS", DEFAULT_RENAME_RECHECK_HOURS, 0.0, 24 * 30
+            ),
         )
+
+
+def smugmug_timeout_seconds(env: Mapping[str, str]) -> float:
+    """``SMUGMUG_TIMEOUT_SECONDS``: the SmugMug client's per-request time-out (default 30)."""
+    return _float(env, "SMUGMUG_TIMEOUT_SECONDS", DEFAULT_SMUGMUG_TIMEOUT_SECONDS, 0.1, 600.0)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -60,4 +80,17 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
         raise ValueError(f"{name}={raw!r} is not a whole number") from None
     if not low <= value <= high:
         raise ValueError(f"{name}={value} is outside {low}..{high}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value:g} is outside {low:g}..{high:g}")
     return value

@@ -361,6 +361,7 @@ def _rename_events(
         changed_by=f"dagster:{context.run_id}",
         source="dagster",
         max_renames_per_day=budget,
+        recheck_for=settings.rename_recheck,
     )
     outcomes_out.update(outcomes)
     for key in keys:
