@@ -341,6 +341,9 @@ def test_explanations_name_the_parts_as_written() -> None:
     )
     seed = explain_drift("Eagles vs Lions - May 31", "Eagles vs Lions - May 30")
     assert seed.describe() == "date May 31 \u2192 May 30"
+    # A date the seed parser finds without a " - " shows as it read it.
+    spaced = explain_drift("Eagles vs Lions 5/31/24", "Eagles vs Lions - May 30")
+    assert spaced.describe() == "date 5/31/24 \u2192 May 30"
     assert explain_drift(CANONICAL, CANONICAL, standard=LED).differences == ()
 
 

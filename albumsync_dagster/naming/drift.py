@@ -292,16 +292,18 @@ def explain_drift(current: str, canonical: str) -> DriftExplanation:
         return DriftExplanation(score, 0.0, 0, "none" if can.span is None else "same")
     title, relation = _best_reading(readings, can)
     score = _combine(title, relation)
-    differences = _differences(current, canonical, title, relation)
+    differences = _differences(current, canonical, title, relation, readings[0])
     return DriftExplanation(score, round(title, 1), DATE_PENALTIES[relation], relation, differences)
 
 
 def _differences(
-    current: str, canonical: str, title: float, relation: str
+    current: str, canonical: str, title: float, relation: str, reading: NameParts
 ) -> tuple[PartDifference, ...]:
     # Shown as the names have them, cut on their last " - " (the parser's own split works
-    # on a normalised copy).
+    # on a normalised copy); a date found elsewhere ("Cup 5/30") shows as the parser read it.
     cur_title, cur_date, _ = split_off_date(current)
+    if not cur_date and reading.span is not None:
+        cur_title, cur_date = reading.title, reading.date_key
     can_title, can_date, _ = split_off_date(canonical)
     found: list[PartDifference] = []
     if title > 0:
