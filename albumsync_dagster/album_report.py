@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from albumsync_dagster.decisions import DATE_RELATIONS
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
+from albumsync_dagster.rename_budget import renames_in_window
 
 NOT_SYNCED = "not synced yet"  # the action of an album no applying run has decided on
 DEFAULT_LIMIT = 2_000
@@ -108,10 +109,6 @@ _REPORT = sa.text(
     ORDER BY attention_rank NULLS LAST, last_renamed_at DESC NULLS LAST,
              decided_at DESC NULLS LAST, album_key
     """
-)
-_RENAMED_SINCE = sa.text(
-    "SELECT count(*) FROM album_name_changes WHERE status = :completed"
-    " AND smugmug_renamed = :yes AND changed_at > now() - interval '24 hours'"
 )
 _GONE = sa.text("SELECT count(*) FROM smugmug_albums WHERE gone_at IS NOT NULL")
 
@@ -241,7 +238,7 @@ def build_album_report(
         records = conn.execute(
             _REPORT, {"threshold": threshold, "not_synced": NOT_SYNCED, **states}
         ).all()
-        renamed = int(conn.execute(_RENAMED_SINCE, states).scalar_one())
+        renamed = renames_in_window(conn)  # as the budget counts them
         gone = int(conn.execute(_GONE).scalar_one())
     rows = [_row(r) for r in records]
     if csv_path is not None:
