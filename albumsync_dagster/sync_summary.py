@@ -22,7 +22,7 @@ MAX_RENAMES_LISTED = 50  # beyond this the renames are counted, the rest is in t
 # (action, how a person reads it), in the order a person should deal with them.
 NEEDS_A_PERSON = (
     ("failed", "failed (the next run tries again)"),
-    ("deferred", "deferred: over the daily rename budget (a later run renames them)"),
+    ("deferred", "deferred by the daily rename budget (a later run renames them)"),
     ("human_renamed", "renamed by a person on SmugMug, now locked (their name is kept)"),
     ("locked", "locked (`albumsync unlock KEY` lets the pipeline rename them again)"),
     ("changed_since_planned", "renamed on SmugMug while this run worked (left as they are)"),

@@ -34,7 +34,9 @@ def renamed_on_smugmug(engine: sa.Engine) -> list[str]:
 def test_over_the_budget_an_album_is_deferred_not_failed(engine, database_url):
     with sports_harness(engine) as h:
         env = env_for(h, database_url)
-        dry = run_cli("sync", "--all", "--dry-run", "--max-renames-per-day", "1", env=env)
+        dry = run_cli(
+            "sync", "--all", "--dry-run", "--verbose", "--max-renames-per-day", "1", env=env
+        )
         assert dry.code == 0, dry.stderr
         assert "the daily rename budget allows 1 more now (0 of 1 used in the last 24 h)" in (
             dry.stdout
