@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from rich.console import Console
@@ -29,7 +29,11 @@ from albumsync_dagster.db import albumsync_home, create_engine, start_embedded_p
 from albumsync_dagster.emulator import EmulatorStore
 from albumsync_dagster.emulator.demo_account import DemoAccount, build_demo
 from albumsync_dagster.migrations import migrate
+from albumsync_dagster.settings import Settings
 from albumsync_dagster.verify_report import VerifyReport
+
+if TYPE_CHECKING:
+    import dagster as dg  # imported when the pipeline runs: slow, and not needed before
 
 # Tables the pipeline writes: emptied when the demo starts from a fresh SmugMug account, so
 # no audit row or lock from an earlier demo speaks about names this account never had.
@@ -130,23 +134,9 @@ def prepare_database(engine: Engine, demo: DemoAccount, *, fresh_account: bool) 
     return True
 
 
-@contextmanager
-def environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the block, restoring the previous values after."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def pipeline_env(emulator_env: Mapping[str, str], database_url: str, demo: DemoAccount) -> dict:
-    """The code location's settings for the demo: the emulator, its database, its timezone."""
+    """The code location's settings for the demo, as variables (``albumsync ui``'s process):
+    the emulator, its database, its timezone."""
     return {
         **emulator_env,
         "ALBUMSYNC_DATABASE_URL": database_url,
@@ -154,6 +144,36 @@ def pipeline_env(emulator_env: Mapping[str, str], database_url: str, demo: DemoA
         # The emulator is local: no reason to pace requests as for the real SmugMug.
         "SMUGMUG_REQUESTS_PER_SECOND": "0",
     }
+
+
+def pipeline_definitions(
+    emulator_env: Mapping[str, str], database_url: str, demo: DemoAccount
+) -> tuple[dg.Definitions, Settings]:
+    """The code location for the demo, its resources given (the process's environment is
+    left as it is), and the settings it was built with."""
+    from albumsync_dagster.dagster_layer.resources import (
+        AlbumSyncSettings,
+        PhotoDatabase,
+        SmugMugResource,
+    )
+    from albumsync_dagster.definitions import build_definitions
+
+    env = {**os.environ, **pipeline_env(emulator_env, database_url, demo)}
+    settings = Settings.from_env(env)
+    resources = {
+        "photo_db": PhotoDatabase(database_url=database_url),
+        "smugmug": SmugMugResource(
+            api_key=env["SMUGMUG_API_KEY"],
+            api_secret=env["SMUGMUG_API_SECRET"],
+            access_token=env["SMUGMUG_ACCESS_TOKEN"],
+            access_token_secret=env["SMUGMUG_ACCESS_TOKEN_SECRET"],
+            base_url=settings.smugmug_base_url,
+            nickname=settings.smugmug_nickname,
+            requests_per_second=settings.smugmug_requests_per_second or 0,
+        ),
+        "settings": AlbumSyncSettings(timezone=settings.timezone),
+    }
+    return build_definitions(settings, resources), settings
 
 
 def run_demo(
@@ -200,11 +220,9 @@ def run_demo(
         with engine.connect() as conn:
             since = conn.execute(sa.text("SELECT now()")).scalar_one()
         try:
-            with (
-                run_emulator(store, port=0) as emulator,
-                environment(pipeline_env(emulator.env(), url, demo)),
-            ):
-                _run_pipeline(paths, summary, console)
+            with run_emulator(store, port=0) as emulator:
+                defs, settings = pipeline_definitions(emulator.env(), url, demo)
+                _run_pipeline(paths, defs, settings, summary, console)
         finally:
             save_store(paths, store)
         _report(engine, since, summary, console, verbose=verbose)
@@ -219,15 +237,19 @@ def run_demo(
     return summary
 
 
-def _run_pipeline(paths: DemoPaths, summary: DemoSummary, console: Console) -> None:
+def _run_pipeline(
+    paths: DemoPaths,
+    defs: dg.Definitions,
+    settings: Settings,
+    summary: DemoSummary,
+    console: Console,
+) -> None:
     """Catalog, every album in batches, then sync health: all as Dagster runs."""
     import dagster as dg
     from dagster._core.instance.ref import InstanceRef
 
     from albumsync_dagster.dagster_layer.jobs import execute_album_sync_batches
     from albumsync_dagster.dagster_layer.partitions import all_album_batches
-    from albumsync_dagster.definitions import defs
-    from albumsync_dagster.settings import Settings
 
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(paths.dagster_home))) as instance:
@@ -242,7 +264,7 @@ def _run_pipeline(paths: DemoPaths, summary: DemoSummary, console: Console) -> N
             console.print("[red]  the SmugMug catalog run failed; see the run's logs[/red]")
             return
         added = _metadata(catalog, "smugmug_album_catalog", "partitions_added", 0)
-        batch_size = Settings.from_env().batch_size
+        batch_size = settings.batch_size
         batches = all_album_batches(instance, batch_size)
         summary.albums = sum(len(b) for b in batches)
         summary.batches = len(batches)

@@ -1,15 +1,30 @@
-"""Run settings from the environment (DESIGN.md's table), validated once with clear errors."""
+"""Run settings from the environment (DESIGN.md's table), validated once with clear errors.
+
+Every setting of the pipeline lives here, as a field of :class:`Settings` read by
+:meth:`Settings.from_env` when a command or a run starts, never when a module is imported.
+The CLI reads them at the start of each command; the Dagster layer through its resources
+(``dagster_layer/resources.py``), whose fields ``ENVIRONMENT`` maps to these variables.
+The SmugMug credentials are not settings: they stay secrets read by the client and by
+``EnvVar`` in the Dagster layer.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from albumsync_dagster.naming.event_dates import resolve_zone
+from albumsync_dagster.smugmug.client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_REQUESTS_PER_SECOND,
+    requests_per_second_setting,
+)
 
 DEFAULT_DRIFT_THRESHOLD = 20
 DEFAULT_BATCH_SIZE = 10
+DEFAULT_MAX_PHOTOS_WITHOUT_ALBUM_KEY = 100
 
 
 @dataclass(frozen=True)
@@ -18,9 +33,26 @@ class Settings:
     drift_threshold: int = DEFAULT_DRIFT_THRESHOLD
     batch_size: int = DEFAULT_BATCH_SIZE
     database_url: str | None = None  # None: the embedded PostgreSQL
+    max_photos_without_album_key: int = DEFAULT_MAX_PHOTOS_WITHOUT_ALBUM_KEY
+    smugmug_base_url: str = DEFAULT_BASE_URL
+    smugmug_nickname: str | None = None  # None: the token's user
+    smugmug_requests_per_second: float | None = DEFAULT_REQUESTS_PER_SECOND  # None: no limit
+
+    # The variable each field is read from.
+    ENVIRONMENT: ClassVar[Mapping[str, str]] = {
+        "timezone": "ALBUMSYNC_TIMEZONE",
+        "drift_threshold": "ALBUMSYNC_DRIFT_THRESHOLD",
+        "batch_size": "ALBUMSYNC_BATCH_SIZE",
+        "database_url": "ALBUMSYNC_DATABASE_URL",
+        "max_photos_without_album_key": "ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY",
+        "smugmug_base_url": "SMUGMUG_BASE_URL",
+        "smugmug_nickname": "SMUGMUG_NICKNAME",
+        "smugmug_requests_per_second": "SMUGMUG_REQUESTS_PER_SECOND",
+    }
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings in ``environ`` (default ``os.environ``); a bad value raises one line."""
         env = os.environ if environ is None else environ
         timezone = env.get("ALBUMSYNC_TIMEZONE", "").strip() or "UTC"
         resolve_zone(timezone)  # raises ValueError naming an unknown zone
@@ -29,7 +61,32 @@ class Settings:
             drift_threshold=_int(env, "ALBUMSYNC_DRIFT_THRESHOLD", DEFAULT_DRIFT_THRESHOLD, 0, 100),
             batch_size=_int(env, "ALBUMSYNC_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, 10_000),
             database_url=env.get("ALBUMSYNC_DATABASE_URL", "").strip() or None,
+            max_photos_without_album_key=_int(
+                env,
+                "ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY",
+                DEFAULT_MAX_PHOTOS_WITHOUT_ALBUM_KEY,
+                0,
+                2**62,
+            ),
+            smugmug_base_url=env.get("SMUGMUG_BASE_URL", "").strip() or DEFAULT_BASE_URL,
+            smugmug_nickname=env.get("SMUGMUG_NICKNAME", "").strip() or None,
+            smugmug_requests_per_second=requests_per_second_setting(
+                env.get("SMUGMUG_REQUESTS_PER_SECOND")
+            ),
         )
+
+    @classmethod
+    def with_values(cls, values: Mapping[str, str | None]) -> Settings:
+        """The environment's settings with some fields given as raw text (None: unset), each
+        parsed and checked as its variable would be."""
+        unknown = set(values) - set(cls.ENVIRONMENT)
+        if unknown:
+            raise ValueError(f"not settings: {', '.join(sorted(unknown))}")
+        env = dict(os.environ)
+        for name, value in values.items():
+            if value is not None:
+                env[cls.ENVIRONMENT[name]] = value
+        return cls.from_env(env)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

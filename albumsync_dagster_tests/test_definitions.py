@@ -16,9 +16,15 @@ from dagster._core.instance.ref import InstanceRef
 from sqlalchemy.engine import make_url
 
 from albumsync_dagster.dagster_layer.partitions import range_tags
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase, resources_from_env
+from albumsync_dagster.dagster_layer.resources import (
+    SETTINGS_FIELDS,
+    AlbumSyncSettings,
+    PhotoDatabase,
+    resources_from_env,
+)
 from albumsync_dagster.db import sqlalchemy_url
 from albumsync_dagster.definitions import defs
+from albumsync_dagster.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -216,11 +222,44 @@ def test_production_instance_stores_runs_in_postgresql(tmp_path, dagster_storage
     engine.dispose()
 
 
-def test_photo_database_resource_caches_one_engine_per_url(database_url):
-    first = PhotoDatabase(database_url=database_url).get_engine()
-    assert PhotoDatabase(database_url=database_url).get_engine() is first
-    with first.connect() as conn:
-        assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+def test_the_engine_lives_and_ends_with_the_photo_database_resource(database_url):
+    with dg.build_resources({"photo_db": PhotoDatabase(database_url=database_url)}) as built:
+        engine = built.photo_db.get_engine()
+        assert built.photo_db.get_engine() is engine  # one engine for the run
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+        pool = engine.pool
+        assert pool.checkedin() == 1
+    assert pool.checkedin() == 0  # disposed when the resource's run ended
+    with dg.build_resources({"photo_db": PhotoDatabase(database_url=database_url)}) as again:
+        assert again.photo_db.get_engine() is not engine  # no engine kept between runs
+
+
+def test_settings_are_read_when_a_run_starts_not_at_import(monkeypatch):
+    monkeypatch.setenv("ALBUMSYNC_DRIFT_THRESHOLD", "35")
+    monkeypatch.delenv("ALBUMSYNC_BATCH_SIZE", raising=False)
+    with dg.build_resources({"settings": AlbumSyncSettings()}) as built:
+        assert built.settings.get().drift_threshold == 35
+        assert built.settings.get().batch_size == 10
+    monkeypatch.setenv("ALBUMSYNC_DRIFT_THRESHOLD", "5")
+    given = AlbumSyncSettings(batch_size="3")
+    with dg.build_resources({"settings": given}) as built:
+        assert built.settings.get().drift_threshold == 5
+        assert built.settings.get().batch_size == 3
+    monkeypatch.setenv("ALBUMSYNC_DRIFT_THRESHOLD", "500")
+    with (
+        pytest.raises(dg.DagsterResourceFunctionError) as raised,
+        dg.build_resources({"settings": AlbumSyncSettings()}),
+    ):
+        pass
+    assert str(raised.value.__cause__) == "ALBUMSYNC_DRIFT_THRESHOLD=500 is outside 0..100"
+
+
+def test_every_setting_a_resource_reads_has_its_variable():
+    resources = resources_from_env()
+    for field in SETTINGS_FIELDS:
+        assert field in resources["settings"].model_fields
+        assert field in Settings.ENVIRONMENT
 
 
 PROBE_PARTITIONS = dg.DynamicPartitionsDefinition(name="probe_albums")
@@ -289,3 +328,22 @@ def test_production_event_log_writes_a_runs_planned_events_at_once(tmp_path, dag
         (key.to_string(), p) for key in PROBE_ASSETS for p in keys
     )
     assert len({row.tx for row in planned}) == 1  # one transaction, not one per event
+
+
+def test_the_dagster_layer_reads_no_setting_at_import():
+    """Only the code location's composition reads settings; a module of the layer imports
+    with every setting broken (it reads them when a run, tick or check starts)."""
+    broken = {"ALBUMSYNC_TIMEZONE": "Mars/Olympus_Mons", "ALBUMSYNC_BATCH_SIZE": "many"}
+    modules = ["assets", "health", "jobs", "resources", "schedules", "sensors"]
+    code = "; ".join(f"import albumsync_dagster.dagster_layer.{m}" for m in modules)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **broken}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    loading = subprocess.run(
+        [sys.executable, "-c", "import albumsync_dagster.definitions"],
+        env={**os.environ, **broken},
+        capture_output=True,
+        text=True,
+    )
+    assert loading.returncode != 0 and "Mars/Olympus_Mons" in loading.stderr

@@ -34,7 +34,11 @@ from albumsync_dagster.dagster_layer.partitions import (
     in_partition_order,
     register_albums,
 )
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase, SmugMugResource
+from albumsync_dagster.dagster_layer.resources import (
+    AlbumSyncSettings,
+    PhotoDatabase,
+    SmugMugResource,
+)
 from albumsync_dagster.schema import album_enrichment as enrichment_table
 from albumsync_dagster.settings import Settings
 
@@ -47,8 +51,6 @@ SMUGMUG_POOL = "smugmug"
 CATALOG_GROUP = "smugmug_catalog"
 ALBUM_GROUP = "album_sync"
 ALBUM_SYNC_STEP = "album_sync"
-# A backfill launched from the UI batches albums like the job does.
-BATCHED = dg.BackfillPolicy.multi_run(max_partitions_per_run=Settings.from_env().batch_size)
 
 ENRICHMENT = dg.AssetKey("album_enrichment")
 FETCHED = dg.AssetKey("smugmug_album")
@@ -298,9 +300,8 @@ def _fetch_events(
 
 
 def _canonical_events(
-    context: dg.AssetExecutionContext, engine: sa.Engine, keys: Sequence[str]
+    context: dg.AssetExecutionContext, engine: sa.Engine, keys: Sequence[str], tz: str
 ) -> Iterator[dg.AssetMaterialization]:
-    tz = Settings.from_env().timezone
     plans = workflow.compute_canonical_names(engine, keys, tz=tz)
     for key in keys:
         plan = plans.get(key)
@@ -327,11 +328,10 @@ def _rename_events(
     smugmug: SmugMugResource,
     keys: Sequence[str],
     config: AlbumSyncConfig,
+    settings: Settings,
     failed: dict[str, str],
 ) -> Iterator[dg.AssetMaterialization]:
-    threshold = (
-        Settings.from_env().drift_threshold if config.threshold is None else config.threshold
-    )
+    threshold = settings.drift_threshold if config.threshold is None else config.threshold
     outcomes = workflow.apply_renames(
         engine,
         smugmug.client,
@@ -395,31 +395,17 @@ def _row_events(
         )
 
 
-@dg.multi_asset(
-    name=ALBUM_SYNC_STEP,
-    specs=ALBUM_SPECS,
-    check_specs=[
-        dg.AssetCheckSpec(
-            NAMES_IN_SYNC.name,
-            asset=PHOTO_ROWS,
-            description="For every album of the run, all its photo rows carry SmugMug's name "
-            "(as this run fetched or set it); fails listing the albums that do not.",
-        )
-    ],
-    can_subset=True,
-    partitions_def=albums_partitions,
-    backfill_policy=BATCHED,
-    pool=SMUGMUG_POOL,
-)
-def album_sync(
+def album_sync_step(
     context: dg.AssetExecutionContext,
     config: AlbumSyncConfig,
     photo_db: PhotoDatabase,
     smugmug: SmugMugResource,
+    settings: AlbumSyncSettings,
 ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
     """A batch of albums through the five stages, in order, then the check of the batch."""
     if config.threshold is not None and not 0 <= config.threshold <= 100:
         raise dg.Failure(description=f"threshold must be 0-100, got {config.threshold}")
+    run_settings = settings.get()
     engine = photo_db.get_engine()
     keys = _run_album_keys(context, config, engine)
     selected = context.selected_asset_keys
@@ -431,10 +417,31 @@ def album_sync(
         yield from _fetch_events(context, engine, smugmug, keys, failed)
     ready = [k for k in keys if k not in failed]
     if CANONICAL in selected:
-        yield from _canonical_events(context, engine, ready)
+        yield from _canonical_events(context, engine, ready, run_settings.timezone)
     if RENAMED in selected:
-        yield from _rename_events(context, engine, smugmug, ready, config, failed)
+        yield from _rename_events(context, engine, smugmug, ready, config, run_settings, failed)
     if PHOTO_ROWS in selected:
         yield from _row_events(context, engine, ready, config.dry_run)
     if NAMES_IN_SYNC in context.selected_asset_check_keys:
         yield names_in_sync_result(engine, keys, failed)
+
+
+def build_album_sync(batch_size: int) -> dg.AssetsDefinition:
+    """The ``album_sync`` step; a backfill launched from the UI runs ``batch_size`` albums a
+    run, like the job (``ALBUMSYNC_BATCH_SIZE``, read where the code location loads)."""
+    return dg.multi_asset(
+        name=ALBUM_SYNC_STEP,
+        specs=ALBUM_SPECS,
+        check_specs=[
+            dg.AssetCheckSpec(
+                NAMES_IN_SYNC.name,
+                asset=PHOTO_ROWS,
+                description="For every album of the run, all its photo rows carry SmugMug's "
+                "name (as this run fetched or set it); fails listing the albums that do not.",
+            )
+        ],
+        can_subset=True,
+        partitions_def=albums_partitions,
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=batch_size),
+        pool=SMUGMUG_POOL,
+    )(album_sync_step)

@@ -4,7 +4,6 @@ The queries are set-based (one statement each, grouped in PostgreSQL) so they st
 a table of millions of rows: the checks fetch counts and a bounded sample, never every album.
 """
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -13,7 +12,7 @@ from pydantic import Field
 from albumsync_dagster import album_sync
 from albumsync_dagster.dagster_layer.assets import PHOTO_ROWS, smugmug_album_catalog
 from albumsync_dagster.dagster_layer.metadata import listed, markdown_table
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase
+from albumsync_dagster.dagster_layer.resources import AlbumSyncSettings, PhotoDatabase
 from albumsync_dagster.health import (
     SAMPLE,
     find_orphan_album_keys,
@@ -21,8 +20,8 @@ from albumsync_dagster.health import (
     reconcile_names,
     snapshot_album_count,
 )
+from albumsync_dagster.settings import DEFAULT_MAX_PHOTOS_WITHOUT_ALBUM_KEY
 
-DEFAULT_WITHOUT_ALBUM_KEY_LIMIT = 100
 RECENT_ACTIVITY_HOURS = 24
 
 # --- the asset -----------------------------------------------------------------------------
@@ -85,22 +84,8 @@ class WithoutAlbumKeyConfig(dg.Config):
     limit: int | None = Field(
         default=None,
         description="Most photo rows allowed without an album key. Unset: "
-        f"ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY (default {DEFAULT_WITHOUT_ALBUM_KEY_LIMIT}).",
+        f"ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY (default {DEFAULT_MAX_PHOTOS_WITHOUT_ALBUM_KEY}).",
     )
-
-
-def without_album_key_limit(config_limit: int | None) -> int:
-    if config_limit is not None:
-        return config_limit
-    raw = os.environ.get("ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY", "").strip()
-    if not raw:
-        return DEFAULT_WITHOUT_ALBUM_KEY_LIMIT
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(
-            f"ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY={raw!r} is not a whole number"
-        ) from None
 
 
 @dg.asset_check(
@@ -109,10 +94,10 @@ def without_album_key_limit(config_limit: int | None) -> int:
     "(`albumsync backfill-album-keys` fills them from SmugMug).",
 )
 def photos_without_album_key_within_limit(
-    config: WithoutAlbumKeyConfig, photo_db: PhotoDatabase
+    config: WithoutAlbumKeyConfig, photo_db: PhotoDatabase, settings: AlbumSyncSettings
 ) -> dg.AssetCheckResult:
     engine = photo_db.get_engine()
-    limit = without_album_key_limit(config.limit)
+    limit = settings.get().max_photos_without_album_key if config.limit is None else config.limit
     count = album_sync.count_photos_without_album_key(engine)
     sample = album_sync.get_photos_without_album_key(engine, limit=SAMPLE) if count else []
     return dg.AssetCheckResult(

@@ -16,6 +16,7 @@ from albumsync_dagster.smugmug.client import (
     DEFAULT_REQUESTS_PER_SECOND,
     MAX_ALBUM_NAME_LENGTH,
     SmugMugClient,
+    requests_per_second_setting,
     validate_album_name,
 )
 from albumsync_dagster.smugmug.envelope import Envelope, Pages, parse_envelope
@@ -68,5 +69,6 @@ __all__ = [
     "parse_datetime",
     "parse_envelope",
     "parse_user",
+    "requests_per_second_setting",
     "validate_album_name",
 ]

@@ -148,6 +148,23 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def requests_per_second_setting(raw: str | None) -> float | None:
+    """``SMUGMUG_REQUESTS_PER_SECOND`` as the client takes it: unset gives the default of
+    10, ``0`` gives None (no client-side limit); anything else not a number >= 0 is refused."""
+    text = (raw or "").strip()
+    if not text:
+        return DEFAULT_REQUESTS_PER_SECOND
+    try:
+        value = float(text)
+    except ValueError:
+        raise SmugMugConfigError(
+            f"SMUGMUG_REQUESTS_PER_SECOND must be a number, got {text!r}"
+        ) from None
+    if value < 0:
+        raise SmugMugConfigError("SMUGMUG_REQUESTS_PER_SECOND must not be negative")
+    return value or None
+
+
 class SmugMugClient:
     """A SmugMug API v2 client for one account's albums and images.
 
@@ -240,16 +257,9 @@ class SmugMugClient:
             "base_url": env.get("SMUGMUG_BASE_URL", "").strip() or DEFAULT_BASE_URL,
             "nickname": env.get("SMUGMUG_NICKNAME", "").strip() or None,
         }
-        rate = env.get("SMUGMUG_REQUESTS_PER_SECOND", "").strip()
-        if rate:
-            try:
-                settings["requests_per_second"] = float(rate)
-            except ValueError:
-                raise SmugMugConfigError(
-                    f"SMUGMUG_REQUESTS_PER_SECOND must be a number, got {rate!r}"
-                ) from None
-            if settings["requests_per_second"] < 0:
-                raise SmugMugConfigError("SMUGMUG_REQUESTS_PER_SECOND must not be negative")
+        settings["requests_per_second"] = requests_per_second_setting(
+            env.get("SMUGMUG_REQUESTS_PER_SECOND")
+        )
         settings.update(options)
         return cls(**settings)
 
