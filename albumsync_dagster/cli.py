@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.engine import Engine
 
 from albumsync_dagster import album_sync
 from albumsync_dagster.db import DatabaseUnavailable, create_engine
@@ -76,6 +77,15 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
     return app.command(name=func.__name__.replace("_cmd", "").replace("_", "-"))(wrapper)
 
 
+def photo_database() -> Engine:
+    """The engine of a command that writes or checks names: the settings read now, the
+    name copies and views (ALBUMSYNC_NAME_COPIES, ALBUMSYNC_REFRESH_VIEWS) checked."""
+    from albumsync_dagster.name_copies import open_photo_database
+    from albumsync_dagster.settings import Settings
+
+    return open_photo_database(Settings.from_env())
+
+
 @command
 def migrate_cmd(as_json: JsonOption = False) -> None:
     """Create or update the schema (idempotent)."""
@@ -118,7 +128,7 @@ def verify_cmd(
     """Report albums whose photo rows disagree (more than one name, or not SmugMug's)."""
     from albumsync_dagster.verify_report import build_verify_report, print_verify_report
 
-    report = build_verify_report(create_engine(), album_key=album_key)
+    report = build_verify_report(photo_database(), album_key=album_key)
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -177,6 +187,7 @@ def sync_cmd(
     from rich.progress import Progress
 
     from albumsync_dagster.catalog import refresh_catalog
+    from albumsync_dagster.name_copies import open_photo_database
     from albumsync_dagster.settings import Settings
     from albumsync_dagster.smugmug import SmugMugClient
     from albumsync_dagster.workflow import sync_albums
@@ -185,7 +196,7 @@ def sync_cmd(
     if bool(album_key) == all_albums:
         raise CommandFailed("say --album-key K for one album, or --all")
     settings = Settings.from_env()
-    engine = create_engine(settings.database_url)
+    engine = open_photo_database(settings)
     outcomes: list[Any] = []
     with SmugMugClient.from_env() as client:
         if all_albums:
@@ -259,7 +270,7 @@ def repair_cmd(
     from albumsync_dagster.smugmug import SmugMugClient
     from albumsync_dagster.workflow import repair_pending
 
-    engine = create_engine()
+    engine = photo_database()
     with SmugMugClient.from_env() as client:
         results = repair_pending(engine, client, [album_key] if album_key else None)
     if as_json:
@@ -321,7 +332,7 @@ def rollback_cmd(
 
     is_dry = _mode(dry_run, apply)
     window = parse_duration(since)
-    engine = create_engine()
+    engine = photo_database()
     with SmugMugClient.from_env() as client:
         items = rollback(
             engine, client, window, album_key=album_key, dry_run=is_dry, changed_by="albumsync-cli"

@@ -143,6 +143,9 @@ def pipeline_env(emulator_env: Mapping[str, str], database_url: str, demo: DemoA
         "ALBUMSYNC_TIMEZONE": demo.timezone,
         # The emulator is local: no reason to pace requests as for the real SmugMug.
         "SMUGMUG_REQUESTS_PER_SECOND": "0",
+        # The demo's database has no copies of the names but the photo rows.
+        "ALBUMSYNC_NAME_COPIES": "",
+        "ALBUMSYNC_REFRESH_VIEWS": "",
     }
 
 
@@ -161,7 +164,11 @@ def pipeline_definitions(
     env = {**os.environ, **pipeline_env(emulator_env, database_url, demo)}
     settings = Settings.from_env(env)
     resources = {
-        "photo_db": PhotoDatabase(database_url=database_url),
+        "photo_db": PhotoDatabase(
+            database_url=database_url,
+            name_copies=env["ALBUMSYNC_NAME_COPIES"],
+            refresh_views=env["ALBUMSYNC_REFRESH_VIEWS"],
+        ),
         "smugmug": SmugMugResource(
             api_key=env["SMUGMUG_API_KEY"],
             api_secret=env["SMUGMUG_API_SECRET"],

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+from albumsync_dagster.name_copies import CopySpec, Relation, parse_name_copies, parse_views
 from albumsync_dagster.naming.event_dates import resolve_zone
 from albumsync_dagster.smugmug.client import (
     DEFAULT_BASE_URL,
@@ -37,6 +38,8 @@ class Settings:
     smugmug_base_url: str = DEFAULT_BASE_URL
     smugmug_nickname: str | None = None  # None: the token's user
     smugmug_requests_per_second: float | None = DEFAULT_REQUESTS_PER_SECOND  # None: no limit
+    name_copies: tuple[CopySpec, ...] = ()  # other table.column copies of the album name
+    refresh_views: tuple[Relation, ...] = ()  # materialized views refreshed after changes
 
     # The variable each field is read from.
     ENVIRONMENT: ClassVar[Mapping[str, str]] = {
@@ -48,6 +51,8 @@ class Settings:
         "smugmug_base_url": "SMUGMUG_BASE_URL",
         "smugmug_nickname": "SMUGMUG_NICKNAME",
         "smugmug_requests_per_second": "SMUGMUG_REQUESTS_PER_SECOND",
+        "name_copies": "ALBUMSYNC_NAME_COPIES",
+        "refresh_views": "ALBUMSYNC_REFRESH_VIEWS",
     }
 
     @classmethod
@@ -73,6 +78,8 @@ class Settings:
             smugmug_requests_per_second=requests_per_second_setting(
                 env.get("SMUGMUG_REQUESTS_PER_SECOND")
             ),
+            name_copies=parse_name_copies(env.get("ALBUMSYNC_NAME_COPIES")),
+            refresh_views=parse_views(env.get("ALBUMSYNC_REFRESH_VIEWS")),
         )
 
     @classmethod

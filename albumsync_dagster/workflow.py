@@ -30,7 +30,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from albumsync_dagster import album_sync
+from albumsync_dagster import album_sync, name_copies
 from albumsync_dagster.catalog import mark_gone, smugmug_names, store_albums
 from albumsync_dagster.db import database_error_reason
 from albumsync_dagster.locks import AlbumBusy, album_locks_for, album_mutex, lock_album
@@ -384,7 +384,8 @@ def _fail_change(engine: Engine, change_id: int, error: str, *, renamed: str = "
 def _complete_change(
     engine: Engine, change_id: int, album_key: str, new_name: str, changed_by: str
 ) -> int:
-    """Rows to the new name, snapshot updated and intent completed, in one transaction."""
+    """Rows (and other copies of the name) to the new name, snapshot updated and intent
+    completed, in one transaction; then the materialized views over them refreshed."""
     with engine.begin() as conn:
         outcome = album_sync.sync_rows_in_transaction(
             conn, {album_key: new_name}, "smugmug", changed_by, unaudited=frozenset({album_key})
@@ -403,6 +404,7 @@ def _complete_change(
             .where(smugmug_albums.c.album_key == album_key)
             .values(name=new_name, seen_at=sa.func.now())
         )
+    name_copies.refresh_views(engine)  # the name changed: views over it, after the commit
     return rows
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -17,7 +18,9 @@ from sqlalchemy.engine import make_url
 
 from albumsync_dagster.dagster_layer.partitions import range_tags
 from albumsync_dagster.dagster_layer.resources import (
+    DATABASE_FIELDS,
     SETTINGS_FIELDS,
+    SMUGMUG_FIELDS,
     AlbumSyncSettings,
     PhotoDatabase,
     resources_from_env,
@@ -255,11 +258,18 @@ def test_settings_are_read_when_a_run_starts_not_at_import(monkeypatch):
     assert str(raised.value.__cause__) == "ALBUMSYNC_DRIFT_THRESHOLD=500 is outside 0..100"
 
 
-def test_every_setting_a_resource_reads_has_its_variable():
+def test_every_setting_reaches_dagster_through_a_resource():
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert fields == set(Settings.ENVIRONMENT), "name each Settings field's variable"
+    through_resources = {*SETTINGS_FIELDS, *DATABASE_FIELDS, *SMUGMUG_FIELDS.values()}
+    assert through_resources == fields, "give each setting a field on one resource"
     resources = resources_from_env()
     for field in SETTINGS_FIELDS:
-        assert field in resources["settings"].model_fields
-        assert field in Settings.ENVIRONMENT
+        assert field in type(resources["settings"]).model_fields
+    for field in DATABASE_FIELDS:
+        assert field in type(resources["photo_db"]).model_fields
+    for field in SMUGMUG_FIELDS:
+        assert field in type(resources["smugmug"]).model_fields
 
 
 PROBE_PARTITIONS = dg.DynamicPartitionsDefinition(name="probe_albums")

@@ -51,6 +51,9 @@ def sync_health(photo_db: PhotoDatabase) -> dg.MaterializeResult:
             "orphan_album_keys": dg.MetadataValue.int(orphans),
             "albums_on_smugmug": dg.MetadataValue.int(snapshot_album_count(engine)),
             "albums_not_matching_smugmug": dg.MetadataValue.int(reconciliation.mismatched),
+            "name_copies_not_matching_smugmug": dg.MetadataValue.json(
+                {copy.label: copy.albums for copy in reconciliation.copies}
+            ),
             "last_sync_activity": dg.MetadataValue.text(last.isoformat() if last else "never"),
         }
     )
@@ -176,20 +179,28 @@ def recent_sync_activity(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     asset=sync_health,
-    description="For every album SmugMug has, all its photo rows carry SmugMug's name "
-    "(one set-based reconciliation of the catalog snapshot against the rows).",
+    description="For every album SmugMug has, all its photo rows, and every other copy of its "
+    "name (ALBUMSYNC_NAME_COPIES), carry SmugMug's name (set-based reconciliation of the "
+    "catalog snapshot against the rows).",
 )
 def smugmug_names_match_rows(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
     result = reconcile_names(photo_db.get_engine())
-    return dg.AssetCheckResult(
-        passed=result.mismatched == 0,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=(
-            f"all {result.albums_compared} album(s) match SmugMug"
-            if result.mismatched == 0
-            else f"{result.mismatched} of {result.albums_compared} album(s) have rows not "
+    if result.mismatched == 0:
+        description = f"all {result.albums_compared} album(s) match SmugMug"
+    else:
+        description = (
+            f"{result.mismatched} of {result.albums_compared} album(s) have rows not "
             f"carrying SmugMug's name: {listed([m.album_key for m in result.sample])}"
-        ),
+        )
+    for copy in result.copies:  # other copies of the name (ALBUMSYNC_NAME_COPIES)
+        description += (
+            f"; {copy.label}: {copy.albums} album(s) not carrying SmugMug's name: "
+            f"{listed([key for key, _, _ in copy.sample])}"
+        )
+    return dg.AssetCheckResult(
+        passed=result.all_match,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
         metadata={
             "albums_compared": dg.MetadataValue.int(result.albums_compared),
             "albums_not_matching": dg.MetadataValue.int(result.mismatched),
@@ -199,6 +210,13 @@ def smugmug_names_match_rows(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
                     (m.album_key, m.smugmug_name, m.photos, m.differing, m.row_names)
                     for m in result.sample
                 ],
+            ),
+            "copies_not_matching": dg.MetadataValue.json(
+                {copy.label: copy.albums for copy in result.copies}
+            ),
+            "copies_sample": markdown_table(
+                ["copy", "album key", "SmugMug name", "copy's name"],
+                [(copy.label, *row) for copy in result.copies for row in copy.sample],
             ),
         },
     )

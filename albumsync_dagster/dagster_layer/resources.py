@@ -20,7 +20,7 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 from sqlalchemy.engine import Engine
 
-from albumsync_dagster.db import create_engine
+from albumsync_dagster.name_copies import open_photo_database
 from albumsync_dagster.settings import Settings
 from albumsync_dagster.smugmug import DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND, SmugMugClient
 
@@ -42,13 +42,24 @@ class PhotoDatabase(dg.ConfigurableResource):
         ),
     )
 
+    name_copies: str | None = Field(
+        default=None,
+        description="Other table.column copies of an album's name kept with the photo rows "
+        "(comma-separated). Unset: ALBUMSYNC_NAME_COPIES, else none.",
+    )
+    refresh_views: str | None = Field(
+        default=None,
+        description="Materialized views refreshed after names change (comma-separated). "
+        "Unset: ALBUMSYNC_REFRESH_VIEWS, else none.",
+    )
+
     _engine: Engine | None = PrivateAttr(default=None)
 
     def settings(self) -> Settings:
-        return _settings_with(self, {"database_url": "database_url"})
+        return _settings_with(self, {name: name for name in DATABASE_FIELDS})
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._engine = create_engine(self.settings().database_url)
+        self._engine = open_photo_database(self.settings())
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._engine is not None:
@@ -58,12 +69,21 @@ class PhotoDatabase(dg.ConfigurableResource):
     def get_engine(self) -> Engine:
         """This resource's engine: made when the run (tick, check) starts, disposed at its end.
 
+        The name copies and views it keeps in step are checked then (refused with one line).
         Outside Dagster's set-up (a resource built by hand) it is made on first use and
         lives as long as the resource object.
         """
         if self._engine is None:
-            self._engine = create_engine(self.settings().database_url)
+            self._engine = open_photo_database(self.settings())
         return self._engine
+
+
+DATABASE_FIELDS = ("database_url", "name_copies", "refresh_views")
+SMUGMUG_FIELDS = {  # resource field -> setting
+    "base_url": "smugmug_base_url",
+    "nickname": "smugmug_nickname",
+    "requests_per_second": "smugmug_requests_per_second",
+}
 
 
 class SmugMugResource(dg.ConfigurableResource):
@@ -94,14 +114,7 @@ class SmugMugResource(dg.ConfigurableResource):
     _client: SmugMugClient | None = PrivateAttr(default=None)
 
     def settings(self) -> Settings:
-        return _settings_with(
-            self,
-            {
-                "base_url": "smugmug_base_url",
-                "nickname": "smugmug_nickname",
-                "requests_per_second": "smugmug_requests_per_second",
-            },
-        )
+        return _settings_with(self, SMUGMUG_FIELDS)
 
     def build_client(self) -> SmugMugClient:
         """A new client with this configuration; the caller closes it."""
@@ -183,15 +196,13 @@ def resources_from_env() -> dict[str, dg.ConfigurableResource]:
     """
     env = Settings.ENVIRONMENT
     return {
-        "photo_db": PhotoDatabase(database_url=_from_env(env["database_url"])),
+        "photo_db": PhotoDatabase(**{name: _from_env(env[name]) for name in DATABASE_FIELDS}),
         "smugmug": SmugMugResource(
             api_key=dg.EnvVar("SMUGMUG_API_KEY"),
             api_secret=dg.EnvVar("SMUGMUG_API_SECRET"),
             access_token=dg.EnvVar("SMUGMUG_ACCESS_TOKEN"),
             access_token_secret=dg.EnvVar("SMUGMUG_ACCESS_TOKEN_SECRET"),
-            base_url=_from_env(env["smugmug_base_url"]),
-            nickname=_from_env(env["smugmug_nickname"]),
-            requests_per_second=_from_env(env["smugmug_requests_per_second"]),
+            **{field: _from_env(env[setting]) for field, setting in SMUGMUG_FIELDS.items()},
         ),
         "settings": AlbumSyncSettings(**{name: _from_env(env[name]) for name in SETTINGS_FIELDS}),
     }
