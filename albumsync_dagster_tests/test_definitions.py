@@ -272,6 +272,36 @@ def test_every_setting_reaches_dagster_through_a_resource():
         assert field in type(resources["smugmug"]).model_fields
 
 
+def test_resources_built_with_every_setting_set_read_them_when_the_run_starts(monkeypatch):
+    values = {
+        "ALBUMSYNC_TIMEZONE": "America/New_York",
+        "ALBUMSYNC_DRIFT_THRESHOLD": "30",
+        "ALBUMSYNC_BATCH_SIZE": "7",
+        "ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY": "5",
+        "ALBUMSYNC_NAME_COPIES": "albums.album_name",
+        "ALBUMSYNC_REFRESH_VIEWS": "albums_summary",
+        "SMUGMUG_BASE_URL": "http://127.0.0.1:1",
+        "SMUGMUG_NICKNAME": "someone",
+        "SMUGMUG_REQUESTS_PER_SECOND": "2.5",
+        **{f"SMUGMUG_{part}": "x" for part in ("API_KEY", "API_SECRET", "ACCESS_TOKEN")},
+        "SMUGMUG_ACCESS_TOKEN_SECRET": "x",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    resources = resources_from_env()  # as the code location loads with all of them set
+    monkeypatch.setenv("ALBUMSYNC_BATCH_SIZE", "8")  # changed before the run starts
+    expected = Settings.from_env()
+    assert expected.batch_size == 8 and expected.smugmug_requests_per_second == 2.5
+    runs = {name: resources[name] for name in ("settings", "smugmug")}
+    with dg.build_resources(runs) as built:
+        assert built.settings.get() == expected
+        assert built.smugmug.settings() == expected
+        assert built.smugmug.client.requests_per_second == 2.5
+    for field in DATABASE_FIELDS[1:]:  # the database itself is opened by the runs above
+        value = getattr(resources["photo_db"], field)
+        assert isinstance(value, dg.EnvVar) and value.get_value() == os.environ[value.env_var_name]
+
+
 PROBE_PARTITIONS = dg.DynamicPartitionsDefinition(name="probe_albums")
 PROBE_ASSETS = (dg.AssetKey("probe_first"), dg.AssetKey("probe_second"))
 

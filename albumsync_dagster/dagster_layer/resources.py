@@ -202,7 +202,11 @@ def resources_from_env() -> dict[str, dg.ConfigurableResource]:
             api_secret=dg.EnvVar("SMUGMUG_API_SECRET"),
             access_token=dg.EnvVar("SMUGMUG_ACCESS_TOKEN"),
             access_token_secret=dg.EnvVar("SMUGMUG_ACCESS_TOKEN_SECRET"),
-            **{field: _from_env(env[setting]) for field, setting in SMUGMUG_FIELDS.items()},
+            base_url=_from_env(env["smugmug_base_url"]),
+            nickname=_from_env(env["smugmug_nickname"]),
+            # A number: an EnvVar cannot feed it (Dagster reads EnvVars as text); left unset,
+            # SMUGMUG_REQUESTS_PER_SECOND is read when the run starts.
+            requests_per_second=None,
         ),
         "settings": AlbumSyncSettings(**{name: _from_env(env[name]) for name in SETTINGS_FIELDS}),
     }
