@@ -14,7 +14,6 @@ from albumsync_dagster.smugmug.client import (
     DEFAULT_BASE_URL,
     DEFAULT_IMAGE_PAGE_SIZE,
     DEFAULT_REQUESTS_PER_SECOND,
-    MAX_ALBUM_NAME_LENGTH,
     SmugMugClient,
     requests_per_second_setting,
     validate_album_name,
@@ -31,9 +30,11 @@ from albumsync_dagster.smugmug.errors import (
     SmugMugUnavailable,
 )
 from albumsync_dagster.smugmug.models import (
+    MAX_ALBUM_NAME_LENGTH,
     Album,
     AlbumImage,
     User,
+    album_name_problem,
     parse_album,
     parse_album_image,
     parse_datetime,
@@ -64,6 +65,7 @@ __all__ = [
     "SmugMugResponseError",
     "SmugMugUnavailable",
     "User",
+    "album_name_problem",
     "parse_album",
     "parse_album_image",
     "parse_datetime",
