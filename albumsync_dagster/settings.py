@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import ClassVar
 
 from albumsync_dagster.name_copies import CopySpec, Relation, parse_name_copies, parse_views
@@ -20,12 +21,17 @@ from albumsync_dagster.naming.event_dates import resolve_zone
 from albumsync_dagster.smugmug.client import (
     DEFAULT_BASE_URL,
     DEFAULT_REQUESTS_PER_SECOND,
+    DEFAULT_TIMEOUT_SECONDS,
     requests_per_second_setting,
+    timeout_seconds_setting,
 )
 
 DEFAULT_DRIFT_THRESHOLD = 20
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_MAX_PHOTOS_WITHOUT_ALBUM_KEY = 100
+DEFAULT_SMUGMUG_TIMEOUT_SECONDS = DEFAULT_TIMEOUT_SECONDS
+# A PATCH whose answer was lost can still land; SmugMug's name is re-read for this long.
+DEFAULT_RENAME_RECHECK_HOURS = 24.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,8 @@ class Settings:
     smugmug_requests_per_second: float | None = DEFAULT_REQUESTS_PER_SECOND  # None: no limit
     name_copies: tuple[CopySpec, ...] = ()  # other table.column copies of the album name
     refresh_views: tuple[Relation, ...] = ()  # materialized views refreshed after changes
+    smugmug_timeout_seconds: float = DEFAULT_SMUGMUG_TIMEOUT_SECONDS
+    rename_recheck_hours: float = DEFAULT_RENAME_RECHECK_HOURS
 
     # The variable each field is read from.
     ENVIRONMENT: ClassVar[Mapping[str, str]] = {
@@ -53,7 +61,14 @@ class Settings:
         "smugmug_requests_per_second": "SMUGMUG_REQUESTS_PER_SECOND",
         "name_copies": "ALBUMSYNC_NAME_COPIES",
         "refresh_views": "ALBUMSYNC_REFRESH_VIEWS",
+        "smugmug_timeout_seconds": "SMUGMUG_TIMEOUT_SECONDS",
+        "rename_recheck_hours": "ALBUMSYNC_RENAME_RECHECK_HOURS",
     }
+
+    @property
+    def rename_recheck(self) -> timedelta:
+        """How long a rename SmugMug did not confirm is re-checked before it is closed."""
+        return timedelta(hours=self.rename_recheck_hours)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +95,10 @@ class Settings:
             ),
             name_copies=parse_name_copies(env.get("ALBUMSYNC_NAME_COPIES")),
             refresh_views=parse_views(env.get("ALBUMSYNC_REFRESH_VIEWS")),
+            smugmug_timeout_seconds=smugmug_timeout_seconds(env),
+            rename_recheck_hours=_float(
+                env, "ALBUMSYNC_RENAME_RECHECK_HOURS", DEFAULT_RENAME_RECHECK_HOURS, 0.0, 24 * 30
+            ),
         )
 
     @classmethod
@@ -96,6 +115,11 @@ class Settings:
         return cls.from_env(env)
 
 
+def smugmug_timeout_seconds(env: Mapping[str, str]) -> float:
+    """``SMUGMUG_TIMEOUT_SECONDS``: the SmugMug client's per-request time-out (default 30)."""
+    return timeout_seconds_setting(env.get("SMUGMUG_TIMEOUT_SECONDS"))
+
+
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
@@ -106,4 +130,17 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
         raise ValueError(f"{name}={raw!r} is not a whole number") from None
     if not low <= value <= high:
         raise ValueError(f"{name}={value} is outside {low}..{high}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value:g} is outside {low:g}..{high:g}")
     return value

@@ -340,6 +340,7 @@ def _rename_events(
         dry_run=config.dry_run,
         changed_by=f"dagster:{context.run_id}",
         source="dagster",
+        recheck_for=settings.rename_recheck,
     )
     for key in keys:
         outcome = outcomes.get(key)

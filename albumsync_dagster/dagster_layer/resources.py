@@ -83,6 +83,7 @@ SMUGMUG_FIELDS = {  # resource field -> setting
     "base_url": "smugmug_base_url",
     "nickname": "smugmug_nickname",
     "requests_per_second": "smugmug_requests_per_second",
+    "timeout_seconds": "smugmug_timeout_seconds",
 }
 
 
@@ -111,6 +112,11 @@ class SmugMugResource(dg.ConfigurableResource):
         f"else {DEFAULT_REQUESTS_PER_SECOND:g}.",
     )
 
+    timeout_seconds: float | None = Field(
+        default=None,
+        description="Per-request time-out in seconds. Unset: SMUGMUG_TIMEOUT_SECONDS, else 30.",
+    )
+
     _client: SmugMugClient | None = PrivateAttr(default=None)
 
     def settings(self) -> Settings:
@@ -127,6 +133,7 @@ class SmugMugResource(dg.ConfigurableResource):
             base_url=settings.smugmug_base_url,
             nickname=settings.smugmug_nickname,
             requests_per_second=settings.smugmug_requests_per_second,
+            timeout=settings.smugmug_timeout_seconds,
         )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -165,6 +172,12 @@ class AlbumSyncSettings(dg.ConfigurableResource):
         "Unset: ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY, else 100.",
     )
 
+    rename_recheck_hours: str | None = Field(
+        default=None,
+        description="Hours a rename SmugMug did not confirm is re-checked before it is closed. "
+        "Unset: ALBUMSYNC_RENAME_RECHECK_HOURS, else 24.",
+    )
+
     _settings: Settings | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -180,7 +193,13 @@ class AlbumSyncSettings(dg.ConfigurableResource):
         return self._settings
 
 
-SETTINGS_FIELDS = ("timezone", "drift_threshold", "batch_size", "max_photos_without_album_key")
+SETTINGS_FIELDS = (
+    "timezone",
+    "drift_threshold",
+    "batch_size",
+    "max_photos_without_album_key",
+    "rename_recheck_hours",
+)
 
 
 def _from_env(variable: str) -> Any:
@@ -204,9 +223,10 @@ def resources_from_env() -> dict[str, dg.ConfigurableResource]:
             access_token_secret=dg.EnvVar("SMUGMUG_ACCESS_TOKEN_SECRET"),
             base_url=_from_env(env["smugmug_base_url"]),
             nickname=_from_env(env["smugmug_nickname"]),
-            # A number: an EnvVar cannot feed it (Dagster reads EnvVars as text); left unset,
-            # SMUGMUG_REQUESTS_PER_SECOND is read when the run starts.
+            # Numbers: an EnvVar cannot feed them (Dagster reads EnvVars as text); left unset,
+            # SMUGMUG_REQUESTS_PER_SECOND and SMUGMUG_TIMEOUT_SECONDS are read when the run starts.
             requests_per_second=None,
+            timeout_seconds=None,
         ),
         "settings": AlbumSyncSettings(**{name: _from_env(env[name]) for name in SETTINGS_FIELDS}),
     }

@@ -62,7 +62,9 @@ DEFAULT_REQUESTS_PER_SECOND = 10.0
 # Pages it sends, so asking for much is safe and saves requests.
 DEFAULT_ALBUM_PAGE_SIZE = 100
 DEFAULT_IMAGE_PAGE_SIZE = 1000
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=DEFAULT_CONNECT_TIMEOUT)
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_VARIABLES = (
@@ -135,6 +137,21 @@ def _tls_context() -> ssl.SSLContext:
     """The certificate store, loaded once per process: loading it costs ~20 ms, and a client
     is built for every Dagster run."""
     return httpx.create_ssl_context()
+
+
+def timeout_seconds_setting(raw: str | None) -> float:
+    """``SMUGMUG_TIMEOUT_SECONDS``: the per-request time-out, 0.1-600 s (unset: 30);
+    a bad value raises ValueError naming the variable."""
+    name, text = "SMUGMUG_TIMEOUT_SECONDS", (raw or "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a number") from None
+    if not 0.1 <= value <= 600.0:
+        raise ValueError(f"{name}={value:g} is outside 0.1..600")
+    return value
 
 
 def requests_per_second_setting(raw: str | None) -> float | None:
@@ -228,7 +245,8 @@ class SmugMugClient:
 
         Reads SMUGMUG_BASE_URL (default https://api.smugmug.com), the four credentials
         (required), SMUGMUG_NICKNAME (default: the token's user) and
-        SMUGMUG_REQUESTS_PER_SECOND (default 10; 0 disables the limit). Keyword
+        SMUGMUG_REQUESTS_PER_SECOND (default 10; 0 disables the limit), SMUGMUG_TIMEOUT_SECONDS
+        (per request, default 30; connecting at most 10 of them). Keyword
         ``options`` override them and reach the constructor (``transport``, ``timeout``...).
         """
         env = os.environ if environ is None else environ
@@ -249,6 +267,11 @@ class SmugMugClient:
         settings["requests_per_second"] = requests_per_second_setting(
             env.get("SMUGMUG_REQUESTS_PER_SECOND")
         )
+        try:
+            timeout = timeout_seconds_setting(env.get("SMUGMUG_TIMEOUT_SECONDS"))
+        except ValueError as exc:
+            raise SmugMugConfigError(str(exc)) from None
+        settings["timeout"] = httpx.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
         settings.update(options)
         return cls(**settings)
 
