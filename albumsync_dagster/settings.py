@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 from albumsync_dagster.name_copies import CopySpec, Relation, parse_name_copies, parse_views
+from albumsync_dagster.naming import NamingStandard, naming_standard
 from albumsync_dagster.naming.event_dates import resolve_zone
 from albumsync_dagster.smugmug.client import (
     DEFAULT_BASE_URL,
@@ -30,6 +31,7 @@ DEFAULT_DRIFT_THRESHOLD = 20
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_MAX_PHOTOS_WITHOUT_ALBUM_KEY = 100
 DEFAULT_SMUGMUG_TIMEOUT_SECONDS = DEFAULT_TIMEOUT_SECONDS
+DEFAULT_MAX_RENAMES_PER_DAY = 100
 # A PATCH whose answer was lost can still land; SmugMug's name is re-read for this long.
 DEFAULT_RENAME_RECHECK_HOURS = 24.0
 
@@ -48,6 +50,9 @@ class Settings:
     refresh_views: tuple[Relation, ...] = ()  # materialized views refreshed after changes
     smugmug_timeout_seconds: float = DEFAULT_SMUGMUG_TIMEOUT_SECONDS
     rename_recheck_hours: float = DEFAULT_RENAME_RECHECK_HOURS
+    naming_standard: str = "seed"  # seed | level-event-date | template
+    naming_template: str | None = None  # with naming_standard "template"
+    max_renames_per_day: int = DEFAULT_MAX_RENAMES_PER_DAY  # all processes together
 
     # The variable each field is read from.
     ENVIRONMENT: ClassVar[Mapping[str, str]] = {
@@ -63,7 +68,14 @@ class Settings:
         "refresh_views": "ALBUMSYNC_REFRESH_VIEWS",
         "smugmug_timeout_seconds": "SMUGMUG_TIMEOUT_SECONDS",
         "rename_recheck_hours": "ALBUMSYNC_RENAME_RECHECK_HOURS",
+        "naming_standard": "ALBUMSYNC_NAMING_STANDARD",
+        "naming_template": "ALBUMSYNC_NAMING_TEMPLATE",
+        "max_renames_per_day": "ALBUMSYNC_MAX_RENAMES_PER_DAY",
     }
+
+    def standard(self) -> NamingStandard:
+        """The naming standard these settings name (see :mod:`albumsync_dagster.naming`)."""
+        return naming_standard(self.naming_standard, template=self.naming_template)
 
     @property
     def rename_recheck(self) -> timedelta:
@@ -76,6 +88,10 @@ class Settings:
         env = os.environ if environ is None else environ
         timezone = env.get("ALBUMSYNC_TIMEZONE", "").strip() or "UTC"
         resolve_zone(timezone)  # raises ValueError naming an unknown zone
+        template = env.get("ALBUMSYNC_NAMING_TEMPLATE", "").strip() or None
+        standard = env.get("ALBUMSYNC_NAMING_STANDARD", "").strip().lower()
+        standard = standard or ("template" if template else "seed")
+        naming_standard(standard, template=template)  # raises ValueError saying what is wrong
         return cls(
             timezone=timezone,
             drift_threshold=_int(env, "ALBUMSYNC_DRIFT_THRESHOLD", DEFAULT_DRIFT_THRESHOLD, 0, 100),
@@ -95,6 +111,11 @@ class Settings:
             ),
             name_copies=parse_name_copies(env.get("ALBUMSYNC_NAME_COPIES")),
             refresh_views=parse_views(env.get("ALBUMSYNC_REFRESH_VIEWS")),
+            naming_standard=standard,
+            naming_template=template,
+            max_renames_per_day=_int(
+                env, "ALBUMSYNC_MAX_RENAMES_PER_DAY", DEFAULT_MAX_RENAMES_PER_DAY, 0, 1_000_000
+            ),
             smugmug_timeout_seconds=smugmug_timeout_seconds(env),
             rename_recheck_hours=_float(
                 env, "ALBUMSYNC_RENAME_RECHECK_HOURS", DEFAULT_RENAME_RECHECK_HOURS, 0.0, 24 * 30

@@ -178,6 +178,20 @@ class AlbumSyncSettings(dg.ConfigurableResource):
         "Unset: ALBUMSYNC_RENAME_RECHECK_HOURS, else 24.",
     )
 
+    naming_standard: str | None = Field(
+        default=None,
+        description="seed, level-event-date or template. Unset: ALBUMSYNC_NAMING_STANDARD, "
+        "else seed (template when a template is given).",
+    )
+    naming_template: str | None = Field(
+        default=None, description="A name template. Unset: ALBUMSYNC_NAMING_TEMPLATE, else none."
+    )
+    max_renames_per_day: str | None = Field(
+        default=None,
+        description="Renames on SmugMug in any 24 h, all processes together. "
+        "Unset: ALBUMSYNC_MAX_RENAMES_PER_DAY, else 100.",
+    )
+
     _settings: Settings | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -199,6 +213,9 @@ SETTINGS_FIELDS = (
     "batch_size",
     "max_photos_without_album_key",
     "rename_recheck_hours",
+    "naming_standard",
+    "naming_template",
+    "max_renames_per_day",
 )
 
 
