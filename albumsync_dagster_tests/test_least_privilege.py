@@ -289,3 +289,40 @@ def test_the_album_sync_job_runs_as_the_restricted_role(restricted_factory, monk
         assert result.success
         assert h.smugmug_name("GAME01") == "Eagles vs Lions - May 30"
         assert names_of(db.admin, "GAME01") == {"Eagles vs Lions - May 30": 30}
+
+
+def test_a_refusal_met_inside_a_command_is_explained_on_the_roles_connection(
+    restricted_factory,
+):
+    from albumsync_dagster.privileges import (
+        OwnershipRequired,
+        PrivilegeMissing,
+        explain_privilege_error,
+    )
+
+    db = restricted_factory(revoke="REVOKE UPDATE ON photo_metadata FROM {role}")
+    engine = create_engine(db.url)
+    try:
+        statements = {
+            "UPDATE photo_metadata SET album_name = 'x' WHERE album_key = 'A'": (
+                PrivilegeMissing,
+                f"the role {db.role} lacks UPDATE on table photo_metadata:"
+                f" GRANT UPDATE ON photo_metadata TO {db.role};",
+            ),
+            "CREATE INDEX IF NOT EXISTS idx_sport ON photo_metadata (sport_type)": (
+                OwnershipRequired,
+                f"the role {db.role} does not own table photo_metadata; its owner must run:"
+                " CREATE INDEX IF NOT EXISTS idx_sport ON photo_metadata (sport_type);",
+            ),
+        }
+        for statement, (kind, message) in statements.items():
+            with engine.connect() as conn:
+                with pytest.raises(sa.exc.DBAPIError) as refused:
+                    conn.exec_driver_sql(statement)
+                conn.rollback()
+                explained = explain_privilege_error(refused.value, conn)
+            assert type(explained) is kind and str(explained) == message
+            # Without a connection the statement's verb is named.
+            assert str(explain_privilege_error(refused.value, None)).startswith("the role")
+    finally:
+        engine.dispose()
