@@ -29,7 +29,7 @@ from albumsync_dagster.privileges import (
     explain_privilege_error,
     is_privilege_error,
 )
-from albumsync_dagster.smugmug import SmugMugError
+from albumsync_dagster.smugmug.errors import SmugMugError
 
 app = typer.Typer(
     help="Keep SmugMug album names and the photo_metadata table in agreement.",
