@@ -21,6 +21,7 @@ from rich.markup import escape
 from sqlalchemy.engine import Engine
 
 from albumsync_dagster import album_sync
+from albumsync_dagster.connection_loss import database_failure
 from albumsync_dagster.db import DatabaseUnavailable, create_engine
 from albumsync_dagster.migrations import MigrationError, check_migrated, migrate
 from albumsync_dagster.privileges import (
@@ -106,11 +107,11 @@ def clear_errors() -> Iterator[None]:
     ) as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    except sa.exc.DBAPIError as exc:
-        line = _explained(exc)
-        if line is None:
-            raise
-        err_console.print(f"[red]error:[/red] {escape(line)}")
+    except sa.exc.SQLAlchemyError as exc:
+        # Never str(exc): SQLAlchemy's text carries the statement and every parameter.
+        # A refusal a person fixes outside the project (a grant, a migration) says how.
+        line = _explained(exc) if isinstance(exc, sa.exc.DBAPIError) else None
+        err_console.print(f"[red]error:[/red] {escape(line or database_failure(exc))}")
         raise typer.Exit(2) from None
 
 
@@ -186,6 +187,7 @@ ACTION_STYLE = {
     "locked": "cyan",
     "human_renamed": "cyan",
     "changed_since_planned": "yellow",
+    "unconfirmed": "yellow",
     "failed": "red",
 }
 
@@ -336,7 +338,7 @@ def repair_cmd(
             console.print(
                 f"change {r.change_id} album {escape(r.album_key)}: {r.status} ({escape(r.detail)})"
             )
-        console.print(f"{len(results)} pending change(s) handled")
+        console.print(f"{len(results)} open change(s) handled")
     if any(r.status == "skipped" for r in results):
         raise typer.Exit(1)
 
@@ -384,15 +386,23 @@ def rollback_cmd(
 ) -> None:
     """Restore SmugMug's names from before the window; the rows follow."""
     from albumsync_dagster.rollback import REFUSED, parse_duration, rollback
+    from albumsync_dagster.settings import Settings
     from albumsync_dagster.smugmug import SmugMugClient
 
     is_dry = _mode(dry_run, apply)
     window = parse_duration(since)
-    engine = open_database()
+    settings = Settings.from_env()
+    engine = open_database(settings.database_url)
     with SmugMugClient.from_env() as client:
         client.get_authuser()  # refused credentials are said even when nothing is in the window
         items = rollback(
-            engine, client, window, album_key=album_key, dry_run=is_dry, changed_by="albumsync-cli"
+            engine,
+            client,
+            window,
+            album_key=album_key,
+            dry_run=is_dry,
+            changed_by="albumsync-cli",
+            recheck_for=settings.rename_recheck,
         )
     if as_json:
         emit_json({"dry_run": is_dry, "albums": items})
