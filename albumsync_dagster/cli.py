@@ -14,6 +14,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import psycopg.errors
 import sqlalchemy as sa
 import typer
 from rich.console import Console
@@ -23,7 +24,14 @@ from sqlalchemy.engine import Engine
 from albumsync_dagster import album_sync
 from albumsync_dagster.connection_loss import database_failure
 from albumsync_dagster.db import DatabaseUnavailable, create_engine
-from albumsync_dagster.migrations import MigrationError, migrate
+from albumsync_dagster.migrations import MigrationError, check_migrated, migrate
+from albumsync_dagster.privileges import (
+    PrivilegeMissing,
+    check_privileges,
+    explain_privilege_error,
+    is_privilege_error,
+)
+from albumsync_dagster.settings import Settings
 from albumsync_dagster.smugmug.errors import SmugMugError
 
 app = typer.Typer(
@@ -53,17 +61,59 @@ def emit_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, default=default, indent=2, ensure_ascii=False) + "\n")
 
 
+# The command's database, kept so a refusal met deep inside can be explained on it.
+_databases: list[Engine] = []
+
+
+def open_database(url: str | None = None, *, writes: bool = True, ready: bool = True) -> Engine:
+    """The command's engine, once the database is migrated and the role has every privilege
+    the command needs (``writes=False``: reading only); otherwise one line, exit code 2.
+    ``ready=False`` (migrate) skips both checks."""
+    engine = create_engine(url)
+    _databases.append(engine)
+    if ready:
+        with engine.connect() as conn:
+            check_migrated(conn)
+            check_privileges(conn, writes=writes)
+    return engine
+
+
+def _explained(exc: sa.exc.DBAPIError) -> str | None:
+    """One line for a database refusal a person fixes outside the project, or None."""
+    if is_privilege_error(exc):
+        if not _databases:
+            return str(explain_privilege_error(exc, None))
+        try:
+            with _databases[-1].connect() as conn:
+                return str(explain_privilege_error(exc, conn))
+        except sa.exc.DBAPIError:
+            return str(explain_privilege_error(exc, None))
+    if isinstance(exc.orig, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
+        reason = str(exc.orig).strip().splitlines()[0]
+        return f"the database lacks what this command needs ({reason}): run `albumsync migrate`"
+    return None
+
+
 @contextmanager
 def clear_errors() -> Iterator[None]:
     """Turn the errors a person can act on into one line on stderr and exit code 2."""
     try:
         yield
-    except (DatabaseUnavailable, MigrationError, CommandFailed, SmugMugError, ValueError) as exc:
+    except (
+        DatabaseUnavailable,
+        MigrationError,
+        PrivilegeMissing,
+        CommandFailed,
+        SmugMugError,
+        ValueError,
+    ) as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     except sa.exc.SQLAlchemyError as exc:
         # Never str(exc): SQLAlchemy's text carries the statement and every parameter.
-        err_console.print(f"[red]error:[/red] {escape(database_failure(exc))}")
+        # A refusal a person fixes outside the project (a grant, a migration) says how.
+        line = _explained(exc) if isinstance(exc, sa.exc.DBAPIError) else None
+        err_console.print(f"[red]error:[/red] {escape(line or database_failure(exc))}")
         raise typer.Exit(2) from None
 
 
@@ -79,25 +129,28 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
     return app.command(name=func.__name__.replace("_cmd", "").replace("_", "-"))(wrapper)
 
 
-def photo_database() -> Engine:
-    """The engine of a command that writes or checks names: the settings read now, the
-    name copies and views (ALBUMSYNC_NAME_COPIES, ALBUMSYNC_REFRESH_VIEWS) checked."""
-    from albumsync_dagster.name_copies import open_photo_database
-    from albumsync_dagster.settings import Settings
+def photo_database(settings: Settings | None = None, *, writes: bool = True) -> Engine:
+    """The engine of a command that writes or checks names: migrated and privileged (as
+    ``open_database``), the name copies and views (ALBUMSYNC_NAME_COPIES,
+    ALBUMSYNC_REFRESH_VIEWS) checked and attached."""
+    from albumsync_dagster.name_copies import attach, resolve_name_copies
 
-    return open_photo_database(Settings.from_env())
+    settings = settings or Settings.from_env()
+    engine = open_database(settings.database_url, writes=writes)
+    return attach(engine, resolve_name_copies(engine, settings.name_copies, settings.refresh_views))
 
 
 @command
 def migrate_cmd(as_json: JsonOption = False) -> None:
     """Create or update the schema (idempotent)."""
-    engine = create_engine()
-    report = migrate(engine)
+    report = migrate(open_database(ready=False))
     if as_json:
         emit_json(report)
         return
     for name in report.applied:
         console.print(f"applied  {name}")
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     console.print(
         f"{len(report.applied)} migration(s) applied,"
         f" {len(report.already_applied)} already in place"
@@ -107,7 +160,7 @@ def migrate_cmd(as_json: JsonOption = False) -> None:
 @command
 def stats_cmd(as_json: JsonOption = False) -> None:
     """Counts over photo_metadata."""
-    stats = album_sync.get_sync_stats(create_engine())
+    stats = album_sync.get_sync_stats(open_database(writes=False))
     if as_json:
         emit_json(stats)
         return
@@ -130,7 +183,7 @@ def verify_cmd(
     """Report albums whose photo rows disagree (more than one name, or not SmugMug's)."""
     from albumsync_dagster.verify_report import build_verify_report, print_verify_report
 
-    report = build_verify_report(photo_database(), album_key=album_key)
+    report = build_verify_report(photo_database(writes=False), album_key=album_key)
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -169,10 +222,15 @@ def _album_line(outcome: Any) -> str:
         f"{escape(outcome.album_key)}  {current} -> {canonical}  drift {drift}  "
         f"[{style}]{outcome.action}[/{style}]: {escape(outcome.reason)}"
     )
-    if outcome.rows_updated:
+    if outcome.photo_rows:
+        verb = "would change" if outcome.synced is None else "updated"
+        line += f"  ({outcome.rows_updated:,} of {outcome.photo_rows:,} rows {verb})"
+    elif outcome.rows_updated:
         line += f"  ({outcome.rows_updated:,} rows)"
-    if outcome.synced is False:
-        line += "  [red]✗ rows not in sync[/red]" if outcome.photo_rows else "  (no photo rows)"
+    else:
+        line += "  (no photo rows)"
+    if outcome.synced is False and outcome.photo_rows:
+        line += "  [red]✗ rows not in sync[/red]"
     return line
 
 
@@ -208,10 +266,9 @@ def sync_cmd(
     from rich.progress import Progress
 
     from albumsync_dagster.catalog import refresh_catalog
-    from albumsync_dagster.name_copies import open_photo_database
+    from albumsync_dagster.hidden_rows import albums_without_visible_rows
     from albumsync_dagster.proposals import proposals, write_csv
     from albumsync_dagster.rename_budget import PlannedBudget, rename_budget
-    from albumsync_dagster.settings import Settings
     from albumsync_dagster.smugmug import SmugMugClient
     from albumsync_dagster.workflow import sync_albums
 
@@ -219,7 +276,7 @@ def sync_cmd(
     if bool(album_key) == all_albums:
         raise CommandFailed("say --album-key K for one album, or --all")
     settings = Settings.from_env()
-    engine = open_photo_database(settings)
+    engine = photo_database(settings)
     limit = settings.max_renames_per_day if max_renames_per_day is None else max_renames_per_day
     budget = rename_budget(engine, limit)
     # A dry run hands out what the budget allows now across all its batches.
@@ -260,10 +317,15 @@ def sync_cmd(
                     max_renames_per_day=limit,
                     planned_budget=planned,
                 )
+        # RLS may hide an album's rows, which would pass for "nothing to update".
+        hidden = albums_without_visible_rows(
+            engine, [o.album_key for o in outcomes if not o.photo_rows and o.error is None]
+        )
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.action] = counts.get(o.action, 0) + 1
     failed = [o for o in outcomes if o.failed]
+    rows_seen = sum(o.photo_rows for o in outcomes)
     if csv_file is not None:
         written = write_csv(csv_file, proposals(outcomes))
         err_console.print(f"{written} rename proposal(s) written to {escape(str(csv_file))}")
@@ -276,7 +338,9 @@ def sync_cmd(
                     "albums": len(outcomes),
                     "actions": counts,
                     "rows_updated": sum(o.rows_updated for o in outcomes),
+                    "photo_rows": rows_seen,
                     "failed": len(failed),
+                    "warnings": [h.warning for h in hidden],
                 },
                 "rename_budget": {
                     "max_renames_per_day": budget.limit,
@@ -287,11 +351,13 @@ def sync_cmd(
         )
     else:
         console.print()
+        for h in hidden:
+            err_console.print(f"[yellow]warning:[/yellow] {escape(h.warning)}")
         summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
         verb = "would update" if is_dry else "updated"
         console.print(
             f"[bold]{len(outcomes)} album(s)[/bold]: {summary or 'nothing'}; "
-            f"{verb} {sum(o.rows_updated for o in outcomes):,} photo row(s); "
+            f"{verb} {sum(o.rows_updated for o in outcomes):,} of {rows_seen:,} photo row(s); "
             f"{len(failed)} failed"
         )
         if is_dry:
@@ -311,6 +377,7 @@ def repair_cmd(
 
     engine = photo_database()
     with SmugMugClient.from_env() as client:
+        client.get_authuser()  # refused credentials are said even when nothing is pending
         results = repair_pending(engine, client, [album_key] if album_key else None)
     if as_json:
         emit_json(results)
@@ -333,7 +400,7 @@ def lock_cmd(
     """Never let the pipeline rename this album."""
     from albumsync_dagster.locks import lock_album
 
-    created = lock_album(create_engine(), album_key, reason, "albumsync-cli")
+    created = lock_album(open_database(), album_key, reason, "albumsync-cli")
     if as_json:
         emit_json({"album_key": album_key, "locked": True, "was_locked": not created})
     else:
@@ -350,7 +417,7 @@ def unlock_cmd(
     """Let the pipeline rename this album again."""
     from albumsync_dagster.locks import unlock_album
 
-    removed = unlock_album(create_engine(), album_key)
+    removed = unlock_album(open_database(), album_key)
     if as_json:
         emit_json({"album_key": album_key, "locked": False, "was_locked": removed})
     else:
@@ -366,16 +433,15 @@ def rollback_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Restore SmugMug's names from before the window; the rows follow."""
-    from albumsync_dagster.name_copies import open_photo_database
     from albumsync_dagster.rollback import REFUSED, parse_duration, rollback
-    from albumsync_dagster.settings import Settings
     from albumsync_dagster.smugmug import SmugMugClient
 
     is_dry = _mode(dry_run, apply)
     window = parse_duration(since)
     settings = Settings.from_env()
-    engine = open_photo_database(settings)
+    engine = photo_database(settings)
     with SmugMugClient.from_env() as client:
+        client.get_authuser()  # refused credentials are said even when nothing is in the window
         items = rollback(
             engine,
             client,
@@ -405,8 +471,9 @@ def backfill_album_keys_cmd(as_json: JsonOption = False) -> None:
         from albumsync_dagster.backfill import backfill_album_keys
         from albumsync_dagster.smugmug import SmugMugClient
 
-        engine = create_engine()
+        engine = open_database()
         with SmugMugClient.from_env() as client:
+            client.get_authuser()  # refused credentials are said even when no row lacks a key
             result = backfill_album_keys(engine, client)
         if as_json:
             emit_json(result)

@@ -1,7 +1,9 @@
 """SQLAlchemy Core declarations of the tables the project reads and writes.
 
 The DDL that creates them lives in ``sql/`` (applied by :mod:`albumsync_dagster.migrations`);
-these declarations only build statements, so they list the columns the code uses.
+these declarations build the statements. They match the migrations exactly (every table,
+column, type, nullability and check): ``albumsync_dagster_tests/test_schema.py`` migrates a
+database and compares, so a new migration comes with its declaration here.
 """
 
 from __future__ import annotations
@@ -117,6 +119,9 @@ canonical_name_history = Table(
     Column("dated_photo_count", Integer),
     Column("computed_at", DateTime(timezone=True), nullable=False),
     Column("details", JSONB),
+    CheckConstraint(
+        "drift_score BETWEEN 0 AND 100", name="canonical_name_history_drift_score_check"
+    ),
 )
 
 # Albums the pipeline must not rename (a person chose the name, or an operator said so).
@@ -133,6 +138,7 @@ schema_migrations = Table(
     "schema_migrations",
     metadata,
     Column("version", Text, primary_key=True),
+    Column("name", Text, nullable=False),
     Column("checksum", Text, nullable=False),
     Column("applied_at", DateTime(timezone=True), nullable=False),
 )
