@@ -10,6 +10,10 @@ from albumsync_dagster.naming.event_dates import resolve_zone
 
 DEFAULT_DRIFT_THRESHOLD = 20
 DEFAULT_BATCH_SIZE = 10
+# How long an album's rename mutex (a lease row) lasts unless its holder renews it; renewed
+# every third of it while the rename runs, so a dead holder blocks the album at most this long.
+DEFAULT_LEASE_SECONDS = 60
+LEASE_SECONDS_VAR = "ALBUMSYNC_LEASE_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,7 @@ class Settings:
     drift_threshold: int = DEFAULT_DRIFT_THRESHOLD
     batch_size: int = DEFAULT_BATCH_SIZE
     database_url: str | None = None  # None: the embedded PostgreSQL
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -29,7 +34,14 @@ class Settings:
             drift_threshold=_int(env, "ALBUMSYNC_DRIFT_THRESHOLD", DEFAULT_DRIFT_THRESHOLD, 0, 100),
             batch_size=_int(env, "ALBUMSYNC_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, 10_000),
             database_url=env.get("ALBUMSYNC_DATABASE_URL", "").strip() or None,
+            lease_seconds=lease_seconds_from_env(env),
         )
+
+
+def lease_seconds_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """``ALBUMSYNC_LEASE_SECONDS``: the album mutex's lease length (default 60 s)."""
+    env = os.environ if environ is None else environ
+    return _int(env, LEASE_SECONDS_VAR, DEFAULT_LEASE_SECONDS, 2, 86_400)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

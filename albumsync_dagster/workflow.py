@@ -447,7 +447,7 @@ def rename_on_smugmug(
 ) -> RenameOutcome:
     """Rename one album safely: mutex, re-read, intent, PATCH, rows and audit together."""
     try:
-        with album_mutex(engine, album_key):
+        with album_mutex(engine, album_key) as lease:
             try:
                 fresh = client.get_album(album_key)
             except SmugMugError as exc:
@@ -482,6 +482,9 @@ def rename_on_smugmug(
                     fresh.name,
                     new_name,
                 )
+            # The lease may have run out while SmugMug was slow (or this process stalled):
+            # another renamer may hold the album now, so no intent and no PATCH from here.
+            lease.ensure_held()
             change_id = _write_intent(
                 engine,
                 album_key,

@@ -95,7 +95,7 @@ def build_account(albums: int, per_album: int) -> tuple[dict[str, Any], list[dic
 
 @contextlib.contextmanager
 def scratch_database(server_url: str) -> Iterator[tuple[str, sa.Engine]]:
-    admin = sa.create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    admin = create_engine(server_url, check=False, isolation_level="AUTOCOMMIT")
     name = f"albumsync_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
