@@ -39,6 +39,7 @@ PIPELINE_TABLES = (
     "album_locks",
     "smugmug_albums",
     "smugmug_images",
+    "album_leases",
 )
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -132,7 +133,10 @@ def prepare_database(engine: Engine, demo: DemoAccount, *, fresh_account: bool) 
 
 @contextmanager
 def environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the block, restoring the previous values after."""
+    """Set environment variables for the block, restoring the previous values after.
+
+    Also what ``bench/pipeline.py`` runs its paths in.
+    """
     previous = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:

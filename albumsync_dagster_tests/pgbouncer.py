@@ -109,7 +109,7 @@ def _quoted(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _ini(program: str, port: int, server: ServerAddress, auth_file: Path) -> str:
+def _ini(program: str, port: int, server: ServerAddress, auth_file: Path, pool_size: int) -> str:
     backend = f"host={server.host} port={server.port} user={server.user}"
     if server.password:
         backend += f" password={server.password}"
@@ -123,7 +123,7 @@ def _ini(program: str, port: int, server: ServerAddress, auth_file: Path) -> str
         "auth_type = trust",
         f"auth_file = {auth_file}",
         "pool_mode = transaction",
-        f"default_pool_size = {POOL_SIZE}",
+        f"default_pool_size = {pool_size}",
         "min_pool_size = 0",
         "reserve_pool_size = 0",
         "max_client_conn = 200",
@@ -151,8 +151,12 @@ def _run_as() -> str | None:
 
 
 @contextmanager
-def running_pgbouncer(program: str, server_url: str) -> Iterator[RunningPgBouncer]:
+def running_pgbouncer(
+    program: str, server_url: str, *, pool_size: int = POOL_SIZE
+) -> Iterator[RunningPgBouncer]:
     """Start PgBouncer in transaction mode in front of ``server_url``'s server; stop it after.
+
+    ``pool_size`` server connections per database and user (``default_pool_size``).
 
     Raises ``RuntimeError`` with the reason when it cannot start or reach the server.
     """
@@ -171,7 +175,7 @@ def running_pgbouncer(program: str, server_url: str) -> Iterator[RunningPgBounce
         auth_file.write_text(f"{_quoted(server.user)} {_quoted(server.password or '')}\n")
         port = _free_port()
         ini = work / "pgbouncer.ini"
-        ini.write_text(_ini(program, port, server, auth_file))
+        ini.write_text(_ini(program, port, server, auth_file, pool_size))
         for path in (auth_file, ini):
             path.chmod(0o644)
         log = work / "pgbouncer.log"
