@@ -13,11 +13,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from albumsync_dagster import album_sync
+from albumsync_dagster.connection_loss import database_failure
 from albumsync_dagster.db import DatabaseUnavailable, create_engine
 from albumsync_dagster.migrations import MigrationError, migrate
 from albumsync_dagster.smugmug.errors import SmugMugError
@@ -56,6 +58,10 @@ def clear_errors() -> Iterator[None]:
         yield
     except (DatabaseUnavailable, MigrationError, CommandFailed, SmugMugError, ValueError) as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except sa.exc.SQLAlchemyError as exc:
+        # Never str(exc): SQLAlchemy's text carries the statement and every parameter.
+        err_console.print(f"[red]error:[/red] {escape(database_failure(exc))}")
         raise typer.Exit(2) from None
 
 
@@ -130,6 +136,7 @@ ACTION_STYLE = {
     "locked": "cyan",
     "human_renamed": "cyan",
     "changed_since_planned": "yellow",
+    "unconfirmed": "yellow",
     "failed": "red",
 }
 
@@ -264,7 +271,7 @@ def repair_cmd(
             console.print(
                 f"change {r.change_id} album {escape(r.album_key)}: {r.status} ({escape(r.detail)})"
             )
-        console.print(f"{len(results)} pending change(s) handled")
+        console.print(f"{len(results)} open change(s) handled")
     if any(r.status == "skipped" for r in results):
         raise typer.Exit(1)
 
@@ -312,14 +319,22 @@ def rollback_cmd(
 ) -> None:
     """Restore SmugMug's names from before the window; the rows follow."""
     from albumsync_dagster.rollback import REFUSED, parse_duration, rollback
+    from albumsync_dagster.settings import Settings
     from albumsync_dagster.smugmug import SmugMugClient
 
     is_dry = _mode(dry_run, apply)
     window = parse_duration(since)
-    engine = create_engine()
+    settings = Settings.from_env()
+    engine = create_engine(settings.database_url)
     with SmugMugClient.from_env() as client:
         items = rollback(
-            engine, client, window, album_key=album_key, dry_run=is_dry, changed_by="albumsync-cli"
+            engine,
+            client,
+            window,
+            album_key=album_key,
+            dry_run=is_dry,
+            changed_by="albumsync-cli",
+            recheck_for=settings.rename_recheck,
         )
     if as_json:
         emit_json({"dry_run": is_dry, "albums": items})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import time
 import unicodedata
 from collections.abc import Callable
@@ -84,6 +85,18 @@ class EmulatorState:
     def __post_init__(self) -> None:
         if self.verifier is None:
             self.verifier = SignatureVerifier(self.store.credentials)
+
+    def land_held_patch(self, album_key: str) -> bool:
+        """Apply the held PATCH of this album now (a rename landing late); False if none."""
+        name = self.faults.take_held_patch(album_key)
+        if name is None:
+            return False
+        self.store.rename(album_key, name)
+        return True
+
+    def land_held_patches(self) -> list[str]:
+        """Apply every held PATCH; the album keys renamed."""
+        return [key for key in self.faults.held_patches() if self.land_held_patch(key)]
 
 
 @dataclass(slots=True)
@@ -414,7 +427,15 @@ class _Handlers:
                 for other in self.store.albums
             ):
                 return _error(call, 409, "Conflict: UrlName already used in this folder", endpoint)
-            if "Name" in changes:
+            lost = self.state.faults.lost_patch_answer(key)
+            if "Name" in changes and lost is not None and lost.land_after != 0:
+                # Received, not applied yet: it lands later, whatever the client hears.
+                self.state.faults.hold_patch(key, changes["Name"])
+                if lost.land_after is not None:
+                    timer = threading.Timer(lost.land_after, self.state.land_held_patch, [key])
+                    timer.daemon = True
+                    timer.start()
+            elif "Name" in changes:
                 self.store.rename(key, changes["Name"])
             if "UrlName" in changes:
                 self.store.set_url_name(key, changes["UrlName"])
@@ -422,6 +443,8 @@ class _Handlers:
         fault = self.state.faults.album_fault(key, "PATCH")
         if fault is not None and fault.apply_patch:
             return _error(call, fault.status, endpoint=endpoint)
+        if lost is not None:
+            return _error(call, lost.status, endpoint=endpoint)
         return _envelope(call, endpoint, body=body)
 
     def album_images(self, call: _Call, key: str) -> Response:
@@ -538,6 +561,9 @@ def create_app(state: EmulatorState) -> Starlette:
             await asyncio.sleep(delay)
         raw_body = await request.body()
         response = _answer(state, handlers, request, full_path, raw_query, raw_body, started)
+        stall = _patch_stall(state, request.method, full_path)
+        if stall > 0:
+            await asyncio.sleep(stall)  # the client's time-out comes first: the answer is lost
         entry.status = response.status_code
         return response
 
@@ -550,6 +576,17 @@ def create_app(state: EmulatorState) -> Starlette:
             )
         ]
     )
+
+
+def _patch_stall(state: EmulatorState, method: str, full_path: str) -> float:
+    """Seconds a PATCH of an album waits before its answer (a lost-answer fault)."""
+    if method != "PATCH" or not full_path.startswith(API + "/album/"):
+        return 0.0
+    key = full_path[len(API + "/album/") :]
+    if "/" in key or "!" in key:
+        return 0.0
+    lost = state.faults.lost_patch_answer(key)
+    return lost.stall_seconds if lost else 0.0
 
 
 def _answer(

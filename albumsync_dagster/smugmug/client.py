@@ -26,6 +26,7 @@ from urllib.parse import quote, urljoin
 
 import httpx
 
+from albumsync_dagster.settings import smugmug_timeout_seconds
 from albumsync_dagster.smugmug.envelope import Envelope, error_for_status, parse_envelope
 from albumsync_dagster.smugmug.errors import (
     SmugMugConfigError,
@@ -62,7 +63,8 @@ DEFAULT_REQUESTS_PER_SECOND = 10.0
 # Pages it sends, so asking for much is safe and saves requests.
 DEFAULT_ALBUM_PAGE_SIZE = 100
 DEFAULT_IMAGE_PAGE_SIZE = 1000
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=DEFAULT_CONNECT_TIMEOUT)
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_VARIABLES = (
@@ -211,7 +213,8 @@ class SmugMugClient:
 
         Reads SMUGMUG_BASE_URL (default https://api.smugmug.com), the four credentials
         (required), SMUGMUG_NICKNAME (default: the token's user) and
-        SMUGMUG_REQUESTS_PER_SECOND (default 10; 0 disables the limit). Keyword
+        SMUGMUG_REQUESTS_PER_SECOND (default 10; 0 disables the limit), SMUGMUG_TIMEOUT_SECONDS
+        (per request, default 30; connecting at most 10 of them). Keyword
         ``options`` override them and reach the constructor (``transport``, ``timeout``...).
         """
         env = os.environ if environ is None else environ
@@ -239,6 +242,11 @@ class SmugMugClient:
                 ) from None
             if settings["requests_per_second"] < 0:
                 raise SmugMugConfigError("SMUGMUG_REQUESTS_PER_SECOND must not be negative")
+        try:
+            timeout = smugmug_timeout_seconds(env)
+        except ValueError as exc:
+            raise SmugMugConfigError(str(exc)) from None
+        settings["timeout"] = httpx.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
         settings.update(options)
         return cls(**settings)
 
