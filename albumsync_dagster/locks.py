@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -95,11 +96,19 @@ _RENEW = sa.text(
     "UPDATE album_leases SET expires_at = now() + make_interval(secs => :seconds)"
     " WHERE album_key = :k AND owner = :owner RETURNING album_key"
 )
-_RELEASE = sa.text("DELETE FROM album_leases WHERE album_key = :k AND owner = :owner")
+_RELEASE = sa.text(
+    "DELETE FROM album_leases WHERE album_key = :k AND owner = :owner RETURNING album_key"
+)
 _HOLDER = sa.text(
     "SELECT owner, GREATEST(0, EXTRACT(EPOCH FROM expires_at - now())) AS left_seconds"
     " FROM album_leases WHERE album_key = :k"
 )
+
+
+def _one_statement(engine: Engine, statement: sa.TextClause, params: dict[str, object]) -> Any:
+    """Run one lease statement as its own transaction (autocommit: no separate COMMIT trip)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return conn.execute(statement, params).first()
 
 
 class AlbumLease:
@@ -110,7 +119,10 @@ class AlbumLease:
     only delays a renewal (a new one is taken from the pool).
     """
 
-    def __init__(self, engine: Engine, album_key: str, owner: str, seconds: float) -> None:
+    def __init__(
+        self, engine: Engine, album_key: str, owner: str, seconds: float, taken_at: float
+    ) -> None:
+        """``taken_at``: ``time.monotonic()`` before the statement that took it."""
         self.engine = engine
         self.album_key = album_key
         self.owner = owner
@@ -118,7 +130,7 @@ class AlbumLease:
         self._lost = threading.Event()
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
-        self._valid_until = time.monotonic() + seconds
+        self._valid_until = taken_at + seconds
 
     @property
     def lost(self) -> bool:
@@ -130,10 +142,9 @@ class AlbumLease:
     def renew(self) -> bool:
         """Extend the lease to ``seconds`` from now; False when it is no longer ours."""
         started = time.monotonic()
-        with self.engine.begin() as conn:
-            renewed = conn.execute(
-                _RENEW, {"k": self.album_key, "owner": self.owner, "seconds": self.seconds}
-            ).first()
+        renewed = _one_statement(
+            self.engine, _RENEW, {"k": self.album_key, "owner": self.owner, "seconds": self.seconds}
+        )
         if renewed is None:
             self._lost.set()
             return False
@@ -141,23 +152,31 @@ class AlbumLease:
         return True
 
     def ensure_held(self) -> None:
-        """Renew now and raise ``AlbumLeaseLost`` unless the lease is still ours.
+        """Raise ``AlbumLeaseLost`` unless the lease is certainly still ours.
 
-        Called right before an irreversible step (the PATCH to SmugMug).
+        Called right before an irreversible step (the PATCH to SmugMug). Certain without asking
+        while two thirds of its length are left since the last renewal began (no process can
+        take a lease before it expires, and that much time covers a PATCH's time-out);
+        otherwise it is renewed at the database now.
         """
-        if not self.lost:
-            try:
-                if self.renew():
-                    return
-            except sa.exc.DBAPIError as exc:
-                raise AlbumLeaseLost(
-                    f"album {self.album_key}: could not renew its rename lease"
-                    f" ({database_error_reason(exc)}); not renamed"
-                ) from None
-        raise AlbumLeaseLost(
-            f"album {self.album_key}: its rename lease ran out ({self.seconds:g} s) and another"
-            " process may hold it; not renamed"
-        )
+        if self.lost:
+            raise AlbumLeaseLost(
+                f"album {self.album_key}: its rename lease ran out ({self.seconds:g} s) or was"
+                " taken over; not renamed"
+            )
+        if time.monotonic() < self._valid_until - self.seconds / 3:
+            return
+        try:
+            renewed = self.renew()
+        except sa.exc.DBAPIError as exc:
+            raise AlbumLeaseLost(
+                f"album {self.album_key}: could not renew its rename lease"
+                f" ({database_error_reason(exc)}); not renamed"
+            ) from None
+        if not renewed:
+            raise AlbumLeaseLost(
+                f"album {self.album_key}: its rename lease was taken over; not renamed"
+            )
 
     def start_renewing(self) -> None:
         self._renewer = threading.Thread(
@@ -185,8 +204,7 @@ class AlbumLease:
         if self._renewer is not None:
             self._renewer.join()
         try:
-            with self.engine.begin() as conn:
-                conn.execute(_RELEASE, {"k": self.album_key, "owner": self.owner})
+            _one_statement(self.engine, _RELEASE, {"k": self.album_key, "owner": self.owner})
         except sa.exc.DBAPIError as exc:
             # Not fatal: the lease runs out by itself after ``seconds``.
             log.warning(
@@ -209,16 +227,15 @@ def take_album_lease(
     deadline = time.monotonic() + wait_seconds
     pause = _FIRST_PAUSE_SECONDS
     while True:
-        with engine.begin() as conn:
-            taken = conn.execute(
-                _TAKE, {"k": album_key, "owner": owner, "seconds": lease_seconds}
-            ).first()
+        attempt = time.monotonic()
+        taken = _one_statement(
+            engine, _TAKE, {"k": album_key, "owner": owner, "seconds": lease_seconds}
+        )
         if taken is not None:
-            return AlbumLease(engine, album_key, owner, lease_seconds)
+            return AlbumLease(engine, album_key, owner, lease_seconds, attempt)
         left = deadline - time.monotonic()
         if left <= 0:
-            with engine.connect() as conn:
-                holder = conn.execute(_HOLDER, {"k": album_key}).first()
+            holder = _one_statement(engine, _HOLDER, {"k": album_key})
             detail = (
                 f"; held by {holder.owner}, {float(holder.left_seconds):.0f} s left"
                 if holder is not None

@@ -93,19 +93,29 @@ def test_the_lease_survives_its_connections_being_terminated(engine):
     assert lease_rows(engine) == []
 
 
-def test_a_lost_lease_is_noticed_before_the_patch(engine):
-    with album_mutex(engine, "GAME01", lease_seconds=30) as lease:
+def wait_until_lost(lease, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not lease.lost and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_lease_found_lost_by_its_renewal_stops_the_holder(engine):
+    with album_mutex(engine, "GAME01", lease_seconds=2) as lease:
+        lease.ensure_held()
+        # As if it had expired and another process had taken it.
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE album_leases SET owner = 'another process'"))
-        with pytest.raises(AlbumLeaseLost, match="album GAME01"):
+        wait_until_lost(lease)  # the next renewal (every 2/3 s) finds it
+        with pytest.raises(AlbumLeaseLost, match="album GAME01: .* taken over; not renamed"):
             lease.ensure_held()
     # Releasing a lease that is no longer ours leaves the new holder's row alone.
     assert lease_rows(engine) == [("GAME01", "another process")]
 
 
-def test_a_rename_whose_lease_is_taken_during_the_re_read_sends_no_patch(engine):
+def test_a_rename_whose_lease_is_taken_during_the_re_read_sends_no_patch(engine, monkeypatch):
+    monkeypatch.setenv("ALBUMSYNC_LEASE_SECONDS", "2")
     with sports_harness(engine) as h:
-        h.emulator.faults.slow_album("GAME01", 1.0)
+        h.emulator.faults.slow_album("GAME01", 2.0)
 
         def take_over() -> None:
             # While the renamer waits for SmugMug, its lease passes to another process.
