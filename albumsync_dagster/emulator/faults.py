@@ -262,6 +262,15 @@ class Faults:
             seconds, methods = self._slow_albums.get(album_key, (0.0, frozenset()))
         return seconds if method.upper() in methods else 0.0
 
+    def hidden_album_keys(self) -> frozenset[str]:
+        """Albums answering 404 to GET (as if deleted): left out of every listing."""
+        with self._lock:
+            return frozenset(
+                key
+                for key, fault in self._albums.items()
+                if fault.status == 404 and "GET" in fault.methods
+            )
+
     def current_latency(self) -> float:
         """Seconds to wait before answering."""
         with self._lock:

@@ -87,7 +87,7 @@ def user_object(store: EmulatorStore) -> dict[str, Any]:
                 f"{base}!profile", "User's profile information", "UserProfile", "UserProfile"
             ),
             "Node": link(
-                f"{API}/node/{_token(f'root:{nick}', 5)}", "Node with the given id.", "Node", "Node"
+                f"{API}/node/{root_node_id(store)}", "Node with the given id.", "Node", "Node"
             ),
             "Folder": link(
                 f"{API}/folder/user/{nick}",
@@ -323,10 +323,7 @@ def _image_common(image: EmulatorImage) -> dict[str, Any]:
             "Watermarked": False,
             "ImageKey": key,
             "Serial": image.serial,
-            "ArchivedUri": (
-                f"{PHOTOS_HOST}/photos/i-{key}/{image.serial}/"
-                f"{_token(f'arch:{key}', 8, hexa=True)}/D/i-{key}-D.jpg"
-            ),
+            "ArchivedUri": _archived_uri(key, image.serial),
             "ArchivedSize": size,
             "ArchivedMD5": hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(),
             "CanShare": True,
@@ -440,6 +437,80 @@ def album_image_object(
     return out
 
 
+# AlbumImage fields that cost no hashing: when a request's ``_filter`` asks only for these
+# (the client's does), an image listing builds them alone (large accounts' listings).
+_CHEAP_ALBUM_IMAGE_FIELDS = frozenset(
+    {
+        "Title",
+        "Caption",
+        "Keywords",
+        "Hidden",
+        "ThumbnailUrl",
+        "FileName",
+        "Date",
+        "DateTimeUploaded",
+        "DateTimeOriginal",
+        "Format",
+        "LastUpdated",
+        "ImageKey",
+        "Serial",
+        "ArchivedUri",
+        "Uri",
+        "UriDescription",
+        "Movable",
+        "Origin",
+        "WebUri",
+    }
+)
+
+
+def album_image_fields(
+    store: EmulatorStore, album: EmulatorAlbum, entry: AlbumEntry, wanted: frozenset[str]
+) -> dict[str, Any] | None:
+    """Only the ``wanted`` fields of :func:`album_image_object`, in its order; None when
+    one of them is not cheap to make alone (then build the whole object and trim it)."""
+    if not wanted <= _CHEAP_ALBUM_IMAGE_FIELDS:
+        return None
+    image = entry.image
+    key = image.image_key
+    out: dict[str, Any] = {}
+    for name in _ALBUM_IMAGE_ORDER:
+        if name not in wanted:
+            continue
+        if name in ("Title", "Caption", "Keywords"):
+            out[name] = ""
+        elif name == "Hidden":
+            out[name] = False
+        elif name == "ThumbnailUrl":
+            out[name] = thumbnail_url(key, image.serial)
+        elif name == "FileName":
+            out[name] = image.file_name
+        elif name in ("Date", "DateTimeUploaded", "LastUpdated"):
+            out[name] = format_time(image.uploaded)
+        elif name == "DateTimeOriginal":
+            if image.date_time_original is not None:
+                out[name] = format_time(image.date_time_original)
+        elif name == "Format":
+            out[name] = "JPG"
+        elif name == "ImageKey":
+            out[name] = key
+        elif name == "Serial":
+            out[name] = image.serial
+        elif name == "ArchivedUri":
+            out[name] = _archived_uri(key, image.serial)
+        elif name == "Uri":
+            out[name] = album_image_uri(album.album_key, image)
+        elif name == "UriDescription":
+            out[name] = "Image from album"
+        elif name == "Movable":
+            out[name] = entry.origin != "Collected"
+        elif name == "Origin":
+            out[name] = entry.origin
+        elif name == "WebUri":
+            out[name] = f"{web_root(store)}{album.url_path}/i-{key}"
+    return out
+
+
 def image_object(store: EmulatorStore, image: EmulatorImage, home: EmulatorAlbum) -> dict[str, Any]:
     """An ``Image`` (``image/{key}-{serial}``); ``ImageAlbum`` points to its home album."""
     key = image.image_key
@@ -488,6 +559,88 @@ def options_for(
     }
 
 
+SEARCH_SORT_METHODS = ("Rank", "LastUpdated")
+SEARCH_SORT_DIRECTIONS = ("Ascending", "Descending")
+
+
+def album_search_options(values: dict[str, str]) -> dict[str, Any]:
+    """``album!search``'s ``Options`` as the recorded answers show it, ``Value`` as asked."""
+    return {
+        "MethodDetails": {
+            "OPTIONS": {"Permissions": ["Read"]},
+            "GET": {"Permissions": ["Read"]},
+        },
+        "Methods": ["OPTIONS", "GET"],
+        "ParameterDescription": {
+            "Varchar": "Variable length text from MIN_CHARS to MAX_CHARS (MAX_CHARS = INFINITY "
+            "meaning arbitrary length)",
+            "Select": 'Select one option. Options should pass only the "Value".',
+            "Uri": "Absolute or relative URL, restricted to Locator(s) of the supplied URL if "
+            "not null.   Up to a MAX_LENGTH in length.",
+        },
+        "Parameters": {
+            "GET": [
+                {
+                    "Name": "Text",
+                    "Required": False,
+                    "ReadOnly": False,
+                    "Default": None,
+                    "Description": "Search all text fields",
+                    "Type": "Varchar",
+                    "MIN_CHARS": 0,
+                    "MAX_CHARS": "INFINITY",
+                    "Value": values.get("Text", ""),
+                },
+                {
+                    "Name": "SortMethod",
+                    "Required": False,
+                    "ReadOnly": False,
+                    "Default": "_score",
+                    "Type": "Select",
+                    "OPTIONS": list(SEARCH_SORT_METHODS),
+                    "MIN_COUNT": 1,
+                    "MAX_COUNT": 1,
+                    "Value": values.get("SortMethod", "Rank"),
+                },
+                {
+                    "Name": "SortDirection",
+                    "Required": False,
+                    "ReadOnly": False,
+                    "Default": "Descending",
+                    "Type": "Select",
+                    "OPTIONS": list(SEARCH_SORT_DIRECTIONS),
+                    "MIN_COUNT": 1,
+                    "MAX_COUNT": 1,
+                    "Value": values.get("SortDirection", "Descending"),
+                },
+                {
+                    "Name": "Scope",
+                    "Required": False,
+                    "ReadOnly": False,
+                    "Default": None,
+                    "Description": "The URI of a Folder, Node, or User to search within",
+                    "Type": "Uri",
+                    "MAX_LENGTH": "INFINITY",
+                    "Locator": [],
+                    "Value": values.get("Scope", ""),
+                },
+            ]
+        },
+        "MediaTypes": MEDIA_TYPES,
+        "Notes": ["_multiargs does not work at this endpoint"],
+    }
+
+
+def root_node_id(store: EmulatorStore) -> str:
+    """The NodeID of the account's root folder (the user's ``Node``)."""
+    return _token(f"root:{store.nickname}", 5)
+
+
+def _archived_uri(key: str, serial: int) -> str:
+    token = _token(f"arch:{key}", 8, hexa=True)
+    return f"{PHOTOS_HOST}/photos/i-{key}/{serial}/{token}/D/i-{key}-D.jpg"
+
+
 def _dimensions(key: str) -> tuple[int, int, int]:
     digest = hashlib.sha256(f"dim:{key}".encode()).digest()
     landscape = digest[0] % 4 != 0
@@ -508,3 +661,17 @@ def _html(text: str) -> str:
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
+
+
+def _album_image_order() -> tuple[str, ...]:
+    from datetime import UTC, datetime
+
+    from albumsync_dagster.emulator.store import EmulatorStore as _Store
+
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    sample = EmulatorAlbum("Order1", "", "Order", when, when, when)
+    image = AlbumEntry(EmulatorImage("Order12", "o.jpg", when, when))
+    return tuple(album_image_object(_Store(nickname="order"), sample, image))
+
+
+_ALBUM_IMAGE_ORDER = _album_image_order()
