@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
@@ -18,6 +19,12 @@ from filelock import FileLock
 from sqlalchemy.engine import Engine, make_url
 
 EMBEDDED_DATABASE = "albumsync"
+
+# psycopg 3 prepares a statement on the server after its fifth execution. Behind a transaction
+# pooler (Supabase's port 6543, PgBouncer) the prepared statement stays on a server connection
+# that other clients then get ("prepared statement _pg3_0 already exists"), and the next
+# transaction may land where it does not exist. None: never prepare, wherever the URL points.
+POOLER_SAFE_CONNECT_ARGS: dict[str, object] = {"prepare_threshold": None}
 
 
 def database_error_reason(exc: BaseException, default: str = "database error") -> str:
@@ -122,7 +129,7 @@ def start_embedded_postgres(data_dir: Path | None = None) -> str:
 
 def ensure_database(admin_url: str, name: str) -> None:
     """Create database ``name`` on the server of ``admin_url`` unless it exists."""
-    engine = sa.create_engine(sqlalchemy_url(admin_url), isolation_level="AUTOCOMMIT")
+    engine = create_engine(admin_url, check=False, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             exists = conn.execute(
@@ -145,14 +152,20 @@ def database_url_from_env() -> str:
     return url or start_embedded_postgres()
 
 
-def create_engine(url: str | None = None, *, check: bool = True, **kwargs: object) -> Engine:
-    """A SQLAlchemy engine for ``url`` (default: from the environment), checked to answer."""
+def create_engine(url: str | None = None, *, check: bool = True, **kwargs: Any) -> Engine:
+    """A SQLAlchemy engine for ``url`` (default: from the environment), checked to answer.
+
+    Safe behind a transaction pooler: psycopg never prepares statements (see
+    ``POOLER_SAFE_CONNECT_ARGS``); every engine of the project is made here.
+    """
     url = url or database_url_from_env()
     problem = url_problem(url)
     if problem:
         raise InvalidDatabaseUrl(f"the database URL cannot be parsed: {problem}; {_ENCODE_HINT}")
+    connect_args = {**POOLER_SAFE_CONNECT_ARGS, **kwargs.pop("connect_args", {})}
+    kwargs.setdefault("pool_pre_ping", True)
     try:
-        engine = sa.create_engine(sqlalchemy_url(url), pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+        engine = sa.create_engine(sqlalchemy_url(url), connect_args=connect_args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the URL itself is malformed
         raise InvalidDatabaseUrl(
             f"the database URL cannot be parsed ({describe_url(url)}: {type(exc).__name__});"

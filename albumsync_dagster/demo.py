@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,7 @@ PIPELINE_TABLES = (
     "album_locks",
     "smugmug_albums",
     "smugmug_images",
+    "album_leases",
 )
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -133,6 +135,24 @@ def prepare_database(engine: Engine, demo: DemoAccount, *, fresh_account: bool) 
         conn.execute(sa.text(f"TRUNCATE {', '.join(PIPELINE_TABLES)} RESTART IDENTITY"))
     load_demo_rows(engine, demo)
     return True
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the block, restoring the previous values after.
+
+    Also what ``bench/pipeline.py`` runs its paths in.
+    """
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def pipeline_env(emulator_env: Mapping[str, str], database_url: str, demo: DemoAccount) -> dict:

@@ -134,6 +134,16 @@ album_locks = Table(
     Column("locked_at", DateTime(timezone=True), nullable=False),
 )
 
+# The per-album rename mutex: one lease row per album being renamed (sql/0006).
+album_leases = Table(
+    "album_leases",
+    metadata,
+    Column("album_key", Text, primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,

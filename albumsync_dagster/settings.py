@@ -34,6 +34,10 @@ DEFAULT_SMUGMUG_TIMEOUT_SECONDS = DEFAULT_TIMEOUT_SECONDS
 DEFAULT_MAX_RENAMES_PER_DAY = 100
 # A PATCH whose answer was lost can still land; SmugMug's name is re-read for this long.
 DEFAULT_RENAME_RECHECK_HOURS = 24.0
+# How long an album's rename mutex (a lease row) lasts unless its holder renews it; renewed
+# every third of it while the rename runs, so a dead holder blocks the album at most this long.
+DEFAULT_LEASE_SECONDS = 60
+LEASE_SECONDS_VAR = "ALBUMSYNC_LEASE_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Settings:
     smugmug_requests_per_second: float | None = DEFAULT_REQUESTS_PER_SECOND  # None: no limit
     name_copies: tuple[CopySpec, ...] = ()  # other table.column copies of the album name
     refresh_views: tuple[Relation, ...] = ()  # materialized views refreshed after changes
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
     smugmug_timeout_seconds: float = DEFAULT_SMUGMUG_TIMEOUT_SECONDS
     rename_recheck_hours: float = DEFAULT_RENAME_RECHECK_HOURS
     naming_standard: str = "seed"  # seed | level-event-date | template
@@ -71,6 +76,7 @@ class Settings:
         "naming_standard": "ALBUMSYNC_NAMING_STANDARD",
         "naming_template": "ALBUMSYNC_NAMING_TEMPLATE",
         "max_renames_per_day": "ALBUMSYNC_MAX_RENAMES_PER_DAY",
+        "lease_seconds": LEASE_SECONDS_VAR,
     }
 
     def standard(self) -> NamingStandard:
@@ -116,6 +122,7 @@ class Settings:
             max_renames_per_day=_int(
                 env, "ALBUMSYNC_MAX_RENAMES_PER_DAY", DEFAULT_MAX_RENAMES_PER_DAY, 0, 1_000_000
             ),
+            lease_seconds=lease_seconds_from_env(env),
             smugmug_timeout_seconds=smugmug_timeout_seconds(env),
             rename_recheck_hours=_float(
                 env, "ALBUMSYNC_RENAME_RECHECK_HOURS", DEFAULT_RENAME_RECHECK_HOURS, 0.0, 24 * 30
@@ -139,6 +146,12 @@ class Settings:
 def smugmug_timeout_seconds(env: Mapping[str, str]) -> float:
     """``SMUGMUG_TIMEOUT_SECONDS``: the SmugMug client's per-request time-out (default 30)."""
     return timeout_seconds_setting(env.get("SMUGMUG_TIMEOUT_SECONDS"))
+
+
+def lease_seconds_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """``ALBUMSYNC_LEASE_SECONDS``: the album mutex's lease length (default 60 s)."""
+    env = os.environ if environ is None else environ
+    return _int(env, LEASE_SECONDS_VAR, DEFAULT_LEASE_SECONDS, 2, 86_400)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

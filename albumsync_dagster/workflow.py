@@ -36,7 +36,13 @@ from albumsync_dagster import album_sync, name_changes, name_copies
 from albumsync_dagster.catalog import mark_gone, smugmug_names, store_albums
 from albumsync_dagster.connection_loss import database_failure, retry_on_connection_loss
 from albumsync_dagster.enrichment import enrichment_as_dict, read_enrichments
-from albumsync_dagster.locks import AlbumBusy, album_locks_for, album_mutex, lock_album
+from albumsync_dagster.locks import (
+    AlbumBusy,
+    AlbumLease,
+    album_locks_for,
+    album_mutex,
+    lock_album,
+)
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
 from albumsync_dagster.naming import SEED, Enrichment, NamingStandard, name_album, naming_standard
 from albumsync_dagster.rename_budget import (
@@ -465,11 +471,12 @@ def rename_on_smugmug(
         return RenameOutcome(album_key, FAILED, message, expected_current, new_name, error=message)
     settled: list[RenameOutcome] = []
     try:
-        with album_mutex(engine, album_key):
+        with album_mutex(engine, album_key) as lease:
             settled.append(
                 _rename_holding_mutex(
                     engine,
                     client,
+                    lease,
                     album_key,
                     expected_current=expected_current,
                     new_name=new_name,
@@ -501,6 +508,7 @@ def rename_on_smugmug(
 def _rename_holding_mutex(
     engine: Engine,
     client: SmugMugClient,
+    lease: AlbumLease,
     album_key: str,
     *,
     expected_current: str,
@@ -545,6 +553,9 @@ def _rename_holding_mutex(
             fresh.name,
             new_name,
         )
+    # The lease may have run out while SmugMug was slow (or this process stalled): another
+    # renamer may hold the album now, so no intent and no PATCH from here (AlbumLeaseLost).
+    lease.ensure_held()
     with rename_slot(engine, max_renames_per_day) as slot:
         if slot is None:
             reason = deferred_reason(max_renames_per_day or 0)

@@ -25,7 +25,7 @@ from albumsync_dagster.dagster_layer.resources import (
     PhotoDatabase,
     resources_from_env,
 )
-from albumsync_dagster.db import sqlalchemy_url
+from albumsync_dagster.db import create_engine
 from albumsync_dagster.definitions import defs
 from albumsync_dagster.settings import Settings
 
@@ -206,7 +206,7 @@ def test_production_instance_stores_runs_in_postgresql(tmp_path, dagster_storage
         result = storage_probe.execute_in_process(instance=instance)
         assert result.success
         # The events went through a held connection, still open, not one per event.
-        with sa.create_engine(sqlalchemy_url(dagster_storage_url)).connect() as conn:
+        with create_engine(dagster_storage_url, check=False).connect() as conn:
             held = conn.execute(
                 sa.text(
                     "SELECT count(*) FROM pg_stat_activity"
@@ -217,7 +217,7 @@ def test_production_instance_stores_runs_in_postgresql(tmp_path, dagster_storage
                 sa.text("SELECT count(*) FROM event_logs WHERE run_id = :r"), {"r": result.run_id}
             ).scalar_one()
         assert held >= 1 and events >= 5
-    engine = sa.create_engine(sqlalchemy_url(dagster_storage_url))
+    engine = create_engine(dagster_storage_url, check=False)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT status FROM runs")).scalars().all() == ["SUCCESS"]
         stored = conn.execute(sa.text("SELECT partition FROM dynamic_partitions ORDER BY id"))
@@ -354,7 +354,7 @@ def test_production_event_log_writes_a_runs_planned_events_at_once(tmp_path, dag
         assert execution.run_id == good.run_id and execution.status.value == "SUCCEEDED"
         latest = instance.get_latest_planned_materialization_info(PROBE_ASSETS[0])
         assert latest is not None and latest.run_id == good.run_id
-    engine = sa.create_engine(sqlalchemy_url(dagster_storage_url))
+    engine = create_engine(dagster_storage_url, check=False)
     with engine.connect() as conn:
         planned = conn.execute(
             sa.text(

@@ -191,6 +191,11 @@ class AlbumSyncSettings(dg.ConfigurableResource):
         description="Renames on SmugMug in any 24 h, all processes together. "
         "Unset: ALBUMSYNC_MAX_RENAMES_PER_DAY, else 100.",
     )
+    lease_seconds: str | None = Field(
+        default=None,
+        description="Seconds an album's rename lease lasts unless renewed. "
+        "Unset: ALBUMSYNC_LEASE_SECONDS, else 60.",
+    )
 
     _settings: Settings | None = PrivateAttr(default=None)
 
@@ -216,6 +221,7 @@ SETTINGS_FIELDS = (
     "naming_standard",
     "naming_template",
     "max_renames_per_day",
+    "lease_seconds",
 )
 
 
