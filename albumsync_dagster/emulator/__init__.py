@@ -40,7 +40,7 @@ emulator`` runs) or ``python -m albumsync_dagster.emulator --help``.
 """
 
 from albumsync_dagster.emulator.demo_account import DemoAccount, build_demo, build_demo_store
-from albumsync_dagster.emulator.faults import AlbumFault, Faults
+from albumsync_dagster.emulator.faults import AlbumFault, Faults, LostPatchAnswer
 from albumsync_dagster.emulator.requests_log import RecordedRequest, RequestLog
 from albumsync_dagster.emulator.server import (
     DEFAULT_PORT,
@@ -61,6 +61,7 @@ from albumsync_dagster.emulator.store import (
 __all__ = [
     "DEFAULT_PORT",
     "AlbumFault",
+    "LostPatchAnswer",
     "DataFileError",
     "DemoAccount",
     "EmulatorAlbum",
