@@ -237,6 +237,15 @@ class Faults:
             return None
         return fault
 
+    def hidden_album_keys(self) -> frozenset[str]:
+        """Albums answering 404 to GET (as if deleted): left out of every listing."""
+        with self._lock:
+            return frozenset(
+                key
+                for key, fault in self._albums.items()
+                if fault.status == 404 and "GET" in fault.methods
+            )
+
     def current_latency(self) -> float:
         """Seconds to wait before answering."""
         with self._lock:

@@ -19,6 +19,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -356,6 +357,60 @@ class SmugMugClient:
     def list_user_albums(self, nickname: str | None = None) -> list[Album]:
         """:meth:`iter_user_albums` as a list."""
         return list(self.iter_user_albums(nickname))
+
+    def iter_albums_changed_since(
+        self, since: datetime | None, nickname: str | None = None
+    ) -> Iterator[Album]:
+        """The account's albums newest-changed first, down to the first one whose
+        ``LastUpdated`` is older than ``since`` (None: every album).
+
+        One ``album!search`` walk (``Scope`` the user, ``SortMethod=LastUpdated``,
+        ``SortDirection=Descending``), 100 albums a page, stopped at that album: n albums
+        changed since ``since`` cost ceil((n + 1) / 100) requests. An album moved to the
+        front while the walk runs may be listed twice by SmugMug; it is yielded once. An
+        album without ``LastUpdated`` is yielded and does not stop the walk.
+
+        ``LastUpdated`` moves with edits (a rename, a new UrlName), not with uploads: an
+        album whose photos changed keeps its place (its ``ImagesLastUpdated`` moves), as
+        the recorded answers show. Find those by comparing ``ImagesLastUpdated``.
+        """
+        bound = since if since is None or since.tzinfo is not None else since.replace(tzinfo=UTC)
+        seen: set[str] = set()
+        for album in self._search_albums_by_last_updated(nickname):
+            if album.album_key in seen:
+                continue
+            seen.add(album.album_key)
+            changed = album.last_updated
+            if bound is not None and changed is not None and changed < bound:
+                return
+            yield album
+
+    def _search_albums_by_last_updated(self, nickname: str | None) -> Iterator[Album]:
+        nick = nickname or self.resolve_nickname()
+        _path_segment(nick, "nickname")
+        search = {
+            "Scope": f"/api/v2/user/{quote(nick, safe='')}",
+            "SortDirection": "Descending",
+            "SortMethod": "LastUpdated",
+        }
+        start = 1
+        while True:
+            params = {
+                **search,
+                **self._filter(ALBUM_FIELDS),
+                "start": str(start),
+                "count": str(self.album_page_size),
+            }
+            envelope = self._request("GET", "/api/v2/album!search", params=params)
+            items = envelope.objects()
+            for item in items:
+                yield self._parse(parse_album, item, None)
+            if envelope.pages is None:
+                return
+            following = envelope.pages.next_start(len(items))
+            if following is None or following <= start:
+                return
+            start = following
 
     def get_image(self, image_key: str) -> AlbumImage:
         """One image by key (``ImageKey`` or ``ImageKey-Serial``); ``origin`` is None.
