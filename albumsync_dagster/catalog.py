@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
+from albumsync_dagster.incremental import FULL_LISTING, write_cursor
 from albumsync_dagster.schema import smugmug_albums
 from albumsync_dagster.smugmug import Album, SmugMugClient
+from albumsync_dagster.sql_arrays import any_of, chunks
 
 
 @dataclass(frozen=True)
@@ -21,49 +22,64 @@ class CatalogSnapshot:
     known_keys: list[str]  # every album key SmugMug lists now
 
 
-def store_albums(conn: Connection, albums: Iterable[Album]) -> None:
-    """Upsert albums into the snapshot (one statement), clearing any ``gone_at``."""
-    rows = [
-        {
-            "album_key": a.album_key,
-            "name": a.name,
-            "url_name": a.url_name,
-            "image_count": a.image_count,
-            "album_date": a.date,
-            "last_updated": a.last_updated,
-            "images_last_updated": a.images_last_updated,
-            "seen_at": sa.func.now(),
-            "gone_at": None,
-        }
-        for a in albums
-    ]
-    if not rows:
-        return
-    stmt = insert(smugmug_albums).values(rows)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[smugmug_albums.c.album_key],
-            set_={
-                c: stmt.excluded[c]
-                for c in (
-                    "name",
-                    "url_name",
-                    "image_count",
-                    "album_date",
-                    "last_updated",
-                    "images_last_updated",
-                    "seen_at",
-                    "gone_at",
-                )
-            },
+# Upserts a chunk of albums given as one array per column. Only albums whose record differs
+# are written: a daily listing of an unchanged account writes nothing.
+_STORE_ALBUMS = sa.text(
+    """
+    INSERT INTO smugmug_albums AS s (album_key, name, url_name, image_count, album_date,
+                                     last_updated, images_last_updated, seen_at, gone_at)
+    SELECT a.album_key, a.name, a.url_name, a.image_count, a.album_date, a.last_updated,
+           a.images_last_updated, now(), NULL
+    FROM unnest(CAST(:keys AS text[]), CAST(:names AS text[]), CAST(:url_names AS text[]),
+                CAST(:image_counts AS integer[]), CAST(:dates AS timestamptz[]),
+                CAST(:last_updated AS timestamptz[]), CAST(:images_last_updated AS timestamptz[]))
+         AS a(album_key, name, url_name, image_count, album_date, last_updated,
+              images_last_updated)
+    ON CONFLICT (album_key) DO UPDATE SET
+        name = excluded.name, url_name = excluded.url_name, image_count = excluded.image_count,
+        album_date = excluded.album_date, last_updated = excluded.last_updated,
+        images_last_updated = excluded.images_last_updated, seen_at = excluded.seen_at,
+        gone_at = NULL
+    WHERE (s.name, s.url_name, s.image_count, s.album_date, s.last_updated,
+           s.images_last_updated, s.gone_at)
+          IS DISTINCT FROM (excluded.name, excluded.url_name, excluded.image_count,
+                            excluded.album_date, excluded.last_updated,
+                            excluded.images_last_updated, NULL)
+    RETURNING s.album_key
+    """
+)
+
+
+def store_albums(conn: Connection, albums: Iterable[Album]) -> list[str]:
+    """Upsert albums into the snapshot, clearing any ``gone_at``; returns the keys written.
+
+    Albums whose record is unchanged are not written. An album listed twice (SmugMug's pages
+    shift while an account changes) counts once, its last listing winning.
+    """
+    unique = list({a.album_key: a for a in albums}.values())
+    written: list[str] = []
+    for chunk in chunks(unique):
+        written.extend(
+            conn.execute(
+                _STORE_ALBUMS,
+                {
+                    "keys": [a.album_key for a in chunk],
+                    "names": [a.name for a in chunk],
+                    "url_names": [a.url_name for a in chunk],
+                    "image_counts": [a.image_count for a in chunk],
+                    "dates": [a.date for a in chunk],
+                    "last_updated": [a.last_updated for a in chunk],
+                    "images_last_updated": [a.images_last_updated for a in chunk],
+                },
+            ).scalars()
         )
-    )
+    return written
 
 
 def mark_gone(conn: Connection, album_keys: Iterable[str]) -> None:
     conn.execute(
         sa.update(smugmug_albums)
-        .where(smugmug_albums.c.album_key.in_(list(album_keys)))
+        .where(any_of(smugmug_albums.c.album_key, album_keys))
         .where(smugmug_albums.c.gone_at.is_(None))
         .values(gone_at=sa.func.now())
     )
@@ -75,7 +91,7 @@ def smugmug_names(engine: Engine, album_keys: Iterable[str] | None = None) -> di
         smugmug_albums.c.gone_at.is_(None)
     )
     if album_keys is not None:
-        query = query.where(smugmug_albums.c.album_key.in_(list(album_keys)))
+        query = query.where(any_of(smugmug_albums.c.album_key, album_keys))
     with engine.connect() as conn:
         return {r.album_key: r.name for r in conn.execute(query)}
 
@@ -96,4 +112,5 @@ def refresh_catalog(
         store_albums(conn, albums)
         if gone:
             mark_gone(conn, gone)
+        write_cursor(conn, FULL_LISTING)
     return CatalogSnapshot(albums=albums, new_keys=new, gone_keys=gone, known_keys=sorted(listed))

@@ -13,12 +13,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from albumsync_dagster import album_sync
-from albumsync_dagster.db import DatabaseUnavailable, create_engine
+from albumsync_dagster.db import DatabaseUnavailable, create_engine, database_error_reason
 from albumsync_dagster.migrations import MigrationError, migrate
 
 app = typer.Typer(
@@ -56,6 +57,12 @@ def clear_errors() -> Iterator[None]:
     except (DatabaseUnavailable, MigrationError, CommandFailed, ValueError) as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
+    except sa.exc.DBAPIError as exc:
+        # The server's first line only: a statement's parameters (every album of the
+        # account) would otherwise fill the terminal.
+        reason = database_error_reason(exc)[:500]
+        err_console.print(f"[red]error:[/red] the database refused a statement: {escape(reason)}")
+        raise typer.Exit(2) from None
     except Exception as exc:  # any other typed domain error still gets one clear line
         name = type(exc).__name__
         if name.startswith("SmugMug"):
@@ -74,6 +81,15 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
 
     return app.command(name=func.__name__.replace("_cmd", "").replace("_", "-"))(wrapper)
+
+
+def smugmug_client(engine: Any) -> Any:
+    """A command's SmugMug client (from ``SMUGMUG_*``), its requests taken from the account's
+    budget that every process shares in PostgreSQL."""
+    from albumsync_dagster.shared_rate_limit import share_rate_limit
+    from albumsync_dagster.smugmug import SmugMugClient
+
+    return share_rate_limit(SmugMugClient.from_env(), engine)
 
 
 @command
@@ -136,6 +152,7 @@ ACTION_STYLE = {
     "human_renamed": "cyan",
     "changed_since_planned": "yellow",
     "failed": "red",
+    "gone": "magenta",
 }
 
 
@@ -165,7 +182,12 @@ def _album_line(outcome: Any) -> str:
 @command
 def sync_cmd(
     album_key: Annotated[str | None, typer.Option("--album-key", help="One album.")] = None,
-    all_albums: Annotated[bool, typer.Option("--all", help="Every album of the account.")] = False,
+    all_albums: Annotated[
+        bool, typer.Option("--all", help="Every album where something changed since its last sync.")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="With --all: every album, images read again.")
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only.")] = False,
     apply: Annotated[bool, typer.Option("--apply", help="Rename and write.")] = False,
     threshold: Annotated[
@@ -174,52 +196,47 @@ def sync_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch, name, rename on SmugMug over the threshold, rows follow, verify."""
-    from rich.progress import Progress
-
-    from albumsync_dagster.catalog import refresh_catalog
+    from albumsync_dagster.account_sync import AccountSync, sync_account
     from albumsync_dagster.settings import Settings
-    from albumsync_dagster.smugmug import SmugMugClient
-    from albumsync_dagster.workflow import sync_albums
+    from albumsync_dagster.workflow import GONE, sync_albums
 
     is_dry = _mode(dry_run, apply)
     if bool(album_key) == all_albums:
         raise CommandFailed("say --album-key K for one album, or --all")
+    if full and not all_albums:
+        raise CommandFailed("--full goes with --all")
     settings = Settings.from_env()
     engine = create_engine(settings.database_url)
     outcomes: list[Any] = []
-    with SmugMugClient.from_env() as client:
+    listed = chosen = 0
+    with (
+        smugmug_client(engine) as client,
+        SyncProgress(client, enabled=all_albums and not as_json) as progress,
+    ):
+
+        def planned(plan: AccountSync) -> None:
+            progress.start(len(plan.work))
+
+        def report(outcome: Any) -> None:
+            outcomes.append(outcome)
+            progress.album_done(outcome)
+            if not as_json:
+                console.print(_album_line(outcome))
+
+        common: dict[str, Any] = {
+            "settings": settings,
+            "dry_run": is_dry,
+            "threshold": threshold,
+            "source": "cli",
+            "changed_by": "albumsync-cli",
+            "on_album": report,
+        }
         if all_albums:
-            catalog = refresh_catalog(engine, client)
-            keys = catalog.known_keys
-            known = {a.album_key: a for a in catalog.albums}
+            run = sync_account(engine, client, full=full, on_planned=planned, **common)
+            listed, chosen = run.listed, len(run.work)
         else:
-            keys, known = [album_key or ""], {}
-        batches = [
-            keys[i : i + settings.batch_size] for i in range(0, len(keys), settings.batch_size)
-        ]
-        show_progress = all_albums and not as_json
-        with Progress(console=err_console, disable=not show_progress, transient=True) as progress:
-            task = progress.add_task("syncing albums", total=len(keys))
-
-            def report(outcome: Any) -> None:
-                outcomes.append(outcome)
-                progress.advance(task)
-                if not as_json:
-                    console.print(_album_line(outcome))
-
-            for batch in batches:
-                sync_albums(
-                    engine,
-                    client,
-                    batch,
-                    settings=settings,
-                    dry_run=is_dry,
-                    threshold=threshold,
-                    source="cli",
-                    changed_by="albumsync-cli",
-                    known=known,
-                    on_album=report,
-                )
+            sync_albums(engine, client, [album_key or ""], **common)
+        requests = client.request_count
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.action] = counts.get(o.action, 0) + 1
@@ -231,9 +248,12 @@ def sync_cmd(
                 "albums": outcomes,
                 "summary": {
                     "albums": len(outcomes),
+                    "listed": listed,
+                    "unchanged": max(0, listed - chosen) if all_albums else 0,
                     "actions": counts,
                     "rows_updated": sum(o.rows_updated for o in outcomes),
                     "failed": len(failed),
+                    "smugmug_requests": requests,
                 },
             }
         )
@@ -241,13 +261,73 @@ def sync_cmd(
         console.print()
         summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
         verb = "would update" if is_dry else "updated"
+        skipped = (
+            f" ({listed - chosen:,} of {listed:,} listed unchanged since their last sync)"
+            if all_albums and not full and listed > chosen
+            else ""
+        )
         console.print(
-            f"[bold]{len(outcomes)} album(s)[/bold]: {summary or 'nothing'}; "
-            f"{verb} {sum(o.rows_updated for o in outcomes):,} photo row(s); "
-            f"{len(failed)} failed"
+            f"[bold]{len(outcomes) - counts.get(GONE, 0)} album(s)[/bold]{skipped}: "
+            f"{summary or 'nothing'}; {verb} {sum(o.rows_updated for o in outcomes):,} photo "
+            f"row(s); {len(failed)} failed; {requests:,} SmugMug request(s)"
         )
     if failed:
         raise typer.Exit(1)
+
+
+class SyncProgress:
+    """The progress bar of ``sync --all``: albums checked, changed and renamed, and the
+    SmugMug requests left in the budget (SmugMug's ``X-RateLimit-Remaining``)."""
+
+    def __init__(self, client: Any, *, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._client = client
+        self._progress = Progress(
+            TextColumn("checked"),
+            MofNCompleteColumn(),
+            BarColumn(),
+            TextColumn(
+                "{task.fields[changed]} changed, {task.fields[renamed]} renamed, "
+                "{task.fields[budget]} requests left"
+            ),
+            console=err_console,
+            disable=not enabled,
+            transient=True,
+        )
+        self._task = self._progress.add_task(
+            "sync", total=None, changed=0, renamed=0, budget=self._budget()
+        )
+        self.changed = 0
+        self.renamed = 0
+
+    def start(self, total: int) -> None:
+        """The albums to check are known (after the listing)."""
+        self._progress.update(self._task, total=total, budget=self._budget())
+
+    def _budget(self) -> str:
+        left = self._client.rate_limit_remaining
+        return "?" if left is None else f"{left:,}"
+
+    def album_done(self, outcome: Any) -> None:
+        if outcome.action == "renamed":
+            self.renamed += 1
+        if outcome.action in ("renamed", "human_renamed", "gone") or outcome.rows_updated:
+            self.changed += 1
+        self._progress.update(
+            self._task,
+            advance=0 if outcome.action == "gone" else 1,
+            changed=self.changed,
+            renamed=self.renamed,
+            budget=self._budget(),
+        )
+
+    def __enter__(self) -> SyncProgress:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(None, None, None)
 
 
 @command
@@ -256,11 +336,10 @@ def repair_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Complete or close renames left pending by a crash or a database failure."""
-    from albumsync_dagster.smugmug import SmugMugClient
     from albumsync_dagster.workflow import repair_pending
 
     engine = create_engine()
-    with SmugMugClient.from_env() as client:
+    with smugmug_client(engine) as client:
         results = repair_pending(engine, client, [album_key] if album_key else None)
     if as_json:
         emit_json(results)
@@ -317,12 +396,11 @@ def rollback_cmd(
 ) -> None:
     """Restore SmugMug's names from before the window; the rows follow."""
     from albumsync_dagster.rollback import REFUSED, parse_duration, rollback
-    from albumsync_dagster.smugmug import SmugMugClient
 
     is_dry = _mode(dry_run, apply)
     window = parse_duration(since)
     engine = create_engine()
-    with SmugMugClient.from_env() as client:
+    with smugmug_client(engine) as client:
         items = rollback(
             engine, client, window, album_key=album_key, dry_run=is_dry, changed_by="albumsync-cli"
         )
@@ -344,10 +422,9 @@ def backfill_album_keys_cmd(as_json: JsonOption = False) -> None:
     """Fill photo_metadata.album_key from SmugMug, by image key."""
     with clear_errors():
         from albumsync_dagster.backfill import backfill_album_keys
-        from albumsync_dagster.smugmug import SmugMugClient
 
         engine = create_engine()
-        with SmugMugClient.from_env() as client:
+        with smugmug_client(engine) as client:
             result = backfill_album_keys(engine, client)
         if as_json:
             emit_json(result)

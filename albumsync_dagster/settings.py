@@ -10,6 +10,7 @@ from albumsync_dagster.naming.event_dates import resolve_zone
 
 DEFAULT_DRIFT_THRESHOLD = 20
 DEFAULT_BATCH_SIZE = 10
+DEFAULT_MAX_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Settings:
     drift_threshold: int = DEFAULT_DRIFT_THRESHOLD
     batch_size: int = DEFAULT_BATCH_SIZE
     database_url: str | None = None  # None: the embedded PostgreSQL
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # SmugMug fetches of albums at once
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -29,6 +31,7 @@ class Settings:
             drift_threshold=_int(env, "ALBUMSYNC_DRIFT_THRESHOLD", DEFAULT_DRIFT_THRESHOLD, 0, 100),
             batch_size=_int(env, "ALBUMSYNC_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, 10_000),
             database_url=env.get("ALBUMSYNC_DATABASE_URL", "").strip() or None,
+            max_concurrency=_int(env, "SMUGMUG_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, 1, 64),
         )
 
 
