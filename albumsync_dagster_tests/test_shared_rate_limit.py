@@ -95,9 +95,7 @@ def test_concurrent_fetches_under_the_shared_limit(
     engine: Engine, smugmug_emulator_factory: Any
 ) -> None:
     keys = [f"Cf{i:04d}" for i in range(12)]
-    emulator = smugmug_emulator_factory(
-        [ab.album(k, f"album {k}", ab.images(k, 3)) for k in keys]
-    )
+    emulator = smugmug_emulator_factory([ab.album(k, f"album {k}", ab.images(k, 3)) for k in keys])
     with SmugMugClient.from_env(emulator.env(), requests_per_second=50.0) as client:
         share_rate_limit(client, engine)
         assert isinstance(client.limiter, SharedRateLimiter)

@@ -100,8 +100,7 @@ def xid(engine: sa.Engine) -> int:
 def table_sizes(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {
-            t: int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one())
-            for t in TABLES
+            t: int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in TABLES
         }
 
 
