@@ -7,7 +7,6 @@ differs, sets their ``updated_at`` and writes one audit row per album whose name
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from albumsync_dagster.db import database_error_reason
-
-MAX_NAME_LENGTH = 255
+from albumsync_dagster.name_changes import SmugMugRenamed, Status
+from albumsync_dagster.smugmug.models import album_name_problem
 
 
 @dataclass(frozen=True)
@@ -86,15 +85,17 @@ class PhotoWithoutAlbumKey:
     imageurl: str | None
 
 
-def name_problem(name: object) -> str | None:
-    """Why ``name`` cannot be an album name (SmugMug's rules), or None when it can."""
-    if not isinstance(name, str):
-        return f"name must be text, got {type(name).__name__}"
-    if len(name) > MAX_NAME_LENGTH:
-        return f"name is {len(name)} characters, more than {MAX_NAME_LENGTH}"
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        return "name contains control characters"
-    if not name.strip():
+def name_problem(name: object, *, blank_allowed: bool = False) -> str | None:
+    """Why ``name`` cannot be an album name, or None when it can.
+
+    SmugMug's rule (:func:`~albumsync_dagster.smugmug.models.album_name_problem`), and the
+    project's own: it never gives an album an empty or blank name. ``blank_allowed`` is for
+    rows following a name SmugMug already holds, which may be blank.
+    """
+    problem = album_name_problem(name)
+    if problem:
+        return f"name {problem}"
+    if not blank_allowed and isinstance(name, str) and not name.strip():
         return "name is empty"
     return None
 
@@ -134,8 +135,8 @@ _BATCH_SYNC = sa.text(
         INSERT INTO album_name_changes
             (album_key, old_name, new_name, changed_by, source, status, smugmug_renamed,
              rows_updated, completed_at)
-        SELECT c.album_key, pr.old_name, w.new_name, :changed_by, :source, 'completed',
-               'no', c.n, now()
+        SELECT c.album_key, pr.old_name, w.new_name, :changed_by, :source, :completed,
+               :not_on_smugmug, c.n, now()
         FROM counted c
         JOIN wanted w ON w.album_key = c.album_key
         LEFT JOIN previous pr ON pr.album_key = c.album_key
@@ -242,6 +243,8 @@ def sync_rows_in_transaction(
             "audit": [k not in unaudited for k in keys],
             "source": source,
             "changed_by": changed_by,
+            "completed": Status.COMPLETED,
+            "not_on_smugmug": SmugMugRenamed.NO,
         },
     )
     return {row.album_key: (int(row.updated), bool(row.has_rows)) for row in rows}

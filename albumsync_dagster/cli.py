@@ -21,6 +21,7 @@ from rich.markup import escape
 from albumsync_dagster import album_sync
 from albumsync_dagster.db import DatabaseUnavailable, create_engine, database_error_reason
 from albumsync_dagster.migrations import MigrationError, migrate
+from albumsync_dagster.smugmug.errors import SmugMugError
 
 app = typer.Typer(
     help="Keep SmugMug album names and the photo_metadata table in agreement.",
@@ -54,7 +55,7 @@ def clear_errors() -> Iterator[None]:
     """Turn the errors a person can act on into one line on stderr and exit code 2."""
     try:
         yield
-    except (DatabaseUnavailable, MigrationError, CommandFailed, ValueError) as exc:
+    except (DatabaseUnavailable, MigrationError, CommandFailed, SmugMugError, ValueError) as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     except sa.exc.DBAPIError as exc:
@@ -63,12 +64,6 @@ def clear_errors() -> Iterator[None]:
         reason = database_error_reason(exc)[:500]
         err_console.print(f"[red]error:[/red] the database refused a statement: {escape(reason)}")
         raise typer.Exit(2) from None
-    except Exception as exc:  # any other typed domain error still gets one clear line
-        name = type(exc).__name__
-        if name.startswith("SmugMug"):
-            err_console.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
-        raise
 
 
 def command(func: Callable[..., Any]) -> Callable[..., Any]:

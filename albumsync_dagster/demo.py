@@ -29,6 +29,7 @@ from albumsync_dagster.db import albumsync_home, create_engine, start_embedded_p
 from albumsync_dagster.emulator import EmulatorStore
 from albumsync_dagster.emulator.demo_account import DemoAccount, build_demo
 from albumsync_dagster.migrations import migrate
+from albumsync_dagster.name_changes import SmugMugRenamed, Status, changes_since
 from albumsync_dagster.verify_report import VerifyReport
 
 # Tables the pipeline writes: emptied when the demo starts from a fresh SmugMug account, so
@@ -318,21 +319,14 @@ def _report(
     """The seed's verify report, then the renames and row writes of this demo run."""
     from albumsync_dagster.verify_report import build_verify_report, print_verify_report
 
-    with engine.connect() as conn:
-        changes = list(
-            conn.execute(
-                sa.text(
-                    "SELECT album_key, old_name, new_name, rows_updated, smugmug_renamed"
-                    " FROM album_name_changes WHERE changed_at >= :since AND status = 'completed'"
-                    " ORDER BY album_key, id"
-                ),
-                {"since": since},
-            )
-        )
+    changes = sorted(
+        changes_since(engine, since, statuses=[Status.COMPLETED]),
+        key=lambda c: (c.album_key, c.id),
+    )
     summary.renames = [
         Rename(c.album_key, c.old_name, c.new_name, c.rows_updated or 0)
         for c in changes
-        if c.smugmug_renamed == "yes"
+        if c.smugmug_renamed == SmugMugRenamed.YES
     ]
     summary.rows_updated = sum(c.rows_updated or 0 for c in changes)
     summary.report = build_verify_report(engine)

@@ -18,6 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from albumsync_dagster.name_changes import OPEN
 from albumsync_dagster.schema import album_enrichment, album_sync_state, sync_cursors
 from albumsync_dagster.smugmug import Album
 from albumsync_dagster.sql_arrays import any_of, chunks
@@ -29,7 +30,7 @@ IMAGES_CHANGED = "images changed"
 ENRICHMENT_CHANGED = "enrichment changed"
 LOCK_CHANGED = "locked or unlocked"
 SETTINGS_CHANGED = "settings changed"
-PENDING_RENAME = "pending rename"
+PENDING_RENAME = "pending rename"  # or one whose PATCH's answer was lost
 ROWS_DISAGREE = "rows disagree with SmugMug"
 
 # Cursor names in sync_cursors.
@@ -57,7 +58,8 @@ _WORK = sa.text(
           AND p.album_name IS DISTINCT FROM s.name
     ),
     pending AS (
-        SELECT DISTINCT album_key FROM album_name_changes WHERE status = 'pending'
+        SELECT DISTINCT album_key FROM album_name_changes
+        WHERE status = ANY(CAST(:open_states AS text[]))
     ),
     compared AS (
         SELECT s.album_key,
@@ -102,7 +104,10 @@ def albums_to_sync(
     engine: Engine, decided_with: str, album_keys: Iterable[str] | None = None
 ) -> list[AlbumWork]:
     """Albums SmugMug still has (all, or those given) where something moved, with why."""
-    params: dict[str, object] = {"decided_with": decided_with}
+    params: dict[str, object] = {
+        "decided_with": decided_with,
+        "open_states": [str(state) for state in OPEN],
+    }
     query = _WORK.text.format(filter="")
     if album_keys is not None:
         query = _WORK.text.format(filter="AND s.album_key = ANY(CAST(:keys AS text[]))")

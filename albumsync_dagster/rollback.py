@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from albumsync_dagster.locks import lock_album, unlock_album
+from albumsync_dagster.name_changes import SmugMugRenamed, Status
 from albumsync_dagster.smugmug import SmugMugClient
 from albumsync_dagster.workflow import (
     FAILED,
@@ -72,7 +73,7 @@ def plan_rollback(
                 """
                 WITH ours AS (
                     SELECT * FROM album_name_changes
-                    WHERE smugmug_renamed = 'yes' AND status = 'completed'
+                    WHERE smugmug_renamed = :yes AND status = :completed
                       AND (CAST(:key AS text) IS NULL OR album_key = :key)
                 ),
                 windowed AS (
@@ -91,7 +92,12 @@ def plan_rollback(
                 ORDER BY w.last_id DESC
                 """
             ),
-            {"key": album_key, "since": since},
+            {
+                "key": album_key,
+                "since": since,
+                "yes": SmugMugRenamed.YES,
+                "completed": Status.COMPLETED,
+            },
         )
         return [(r.album_key, r.first_id, r.restore_to, r.last_set) for r in rows]
 

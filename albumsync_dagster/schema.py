@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Float,
@@ -47,8 +48,9 @@ album_enrichment = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-# Audit trail of every album-name change, also the intent log for crash repair.
-# status: pending (intent written, SmugMug not yet confirmed), completed, failed.
+# Audit trail of every album-name change, also the intent log for crash repair. Its states
+# and transitions: albumsync_dagster/name_changes.py (the only module writing it, beside the
+# audit rows of album_sync's one-statement row sync).
 album_name_changes = Table(
     "album_name_changes",
     metadata,
@@ -60,11 +62,20 @@ album_name_changes = Table(
     Column("changed_by", Text, nullable=False),
     Column("source", Text, nullable=False),
     Column("status", Text, nullable=False),
-    Column("smugmug_renamed", Text),  # 'yes' once SmugMug confirmed the PATCH, 'no' rows-only
+    Column("smugmug_renamed", Text),
     Column("rows_updated", Integer),
     Column("error", Text),
     Column("rollback_of", BigInteger),
     Column("completed_at", DateTime(timezone=True)),
+    Column("recheck_until", DateTime(timezone=True)),  # an unknown change: re-read until then
+    CheckConstraint(
+        "status IN ('pending', 'unknown', 'completed', 'failed')",
+        name="album_name_changes_status_check",
+    ),
+    CheckConstraint(
+        "smugmug_renamed IN ('yes', 'no', 'unknown', 'accepted')",
+        name="album_name_changes_smugmug_renamed_check",
+    ),
 )
 
 # Snapshot of the SmugMug account's albums, refreshed by the catalog.

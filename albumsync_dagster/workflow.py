@@ -26,13 +26,12 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from albumsync_dagster import album_sync
+from albumsync_dagster import album_sync, name_changes
 from albumsync_dagster.catalog import mark_gone, smugmug_names, store_albums
 from albumsync_dagster.db import database_error_reason
 from albumsync_dagster.incremental import (
@@ -43,6 +42,7 @@ from albumsync_dagster.incremental import (
     record_synced,
 )
 from albumsync_dagster.locks import AlbumBusy, album_locks_for, album_mutex, lock_album
+from albumsync_dagster.name_changes import SmugMugRenamed, Status
 from albumsync_dagster.naming import Enrichment, name_album
 from albumsync_dagster.schema import album_enrichment, smugmug_albums, smugmug_images
 from albumsync_dagster.settings import Settings
@@ -483,61 +483,6 @@ def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePla
 # --- step 3 -------------------------------------------------------------------------------
 
 
-def names_we_set(engine: Engine, album_keys: Sequence[str]) -> dict[str, str]:
-    """The last name this project set (or accepted from a person) on SmugMug, per album."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT DISTINCT ON (album_key) album_key, new_name FROM album_name_changes"
-                " WHERE album_key = ANY(:keys) AND smugmug_renamed IN ('yes', 'accepted')"
-                " AND status = 'completed' ORDER BY album_key, id DESC"
-            ),
-            {"keys": list(album_keys)},
-        )
-        return {r.album_key: r.new_name for r in rows}
-
-
-def _write_intent(
-    engine: Engine,
-    album_key: str,
-    old: str,
-    new: str,
-    *,
-    changed_by: str,
-    source: str,
-    rollback_of: int | None = None,
-) -> int:
-    with engine.begin() as conn:
-        return int(
-            conn.execute(
-                sa.text(
-                    "INSERT INTO album_name_changes (album_key, old_name, new_name, changed_by,"
-                    " source, status, rollback_of) VALUES (:k, :old, :new, :by, :source,"
-                    " 'pending', :rollback_of) RETURNING id"
-                ),
-                {
-                    "k": album_key,
-                    "old": old,
-                    "new": new,
-                    "by": changed_by,
-                    "source": source,
-                    "rollback_of": rollback_of,
-                },
-            ).scalar_one()
-        )
-
-
-def _fail_change(engine: Engine, change_id: int, error: str, *, renamed: str = "no") -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE album_name_changes SET status = 'failed', error = :e,"
-                " smugmug_renamed = :r, completed_at = now() WHERE id = :id AND status = 'pending'"
-            ),
-            {"id": change_id, "e": error, "r": renamed},
-        )
-
-
 def _complete_change(
     engine: Engine, change_id: int, album_key: str, new_name: str, changed_by: str
 ) -> int:
@@ -547,14 +492,7 @@ def _complete_change(
             conn, {album_key: new_name}, "smugmug", changed_by, unaudited=frozenset({album_key})
         )
         rows = outcome.get(album_key, (0, False))[0]
-        conn.execute(
-            sa.text(
-                "UPDATE album_name_changes SET status = 'completed', smugmug_renamed = 'yes',"
-                " rows_updated = :n, completed_at = now(), error = NULL"
-                " WHERE id = :id AND status = 'pending'"
-            ),
-            {"id": change_id, "n": rows},
-        )
+        name_changes.complete(conn, change_id, rows)
         conn.execute(
             sa.update(smugmug_albums)
             .where(smugmug_albums.c.album_key == album_key)
@@ -568,7 +506,7 @@ def accept_human_rename(
 ) -> str:
     """A person renamed an album we had named: lock it and record their name as the baseline.
 
-    The audit row (``smugmug_renamed = 'accepted'``) makes the person's name the one to
+    The audit row (``smugmug_renamed`` accepted) makes the person's name the one to
     compare with from now on, so ``albumsync unlock`` lets the pipeline rename it again.
     """
     reason = (
@@ -579,15 +517,7 @@ def accept_human_rename(
         return reason
     with engine.begin() as conn:
         if lock_album(conn, album_key, reason, "albumsync"):
-            conn.execute(
-                sa.text(
-                    "INSERT INTO album_name_changes (album_key, old_name, new_name, changed_by,"
-                    " source, status, smugmug_renamed, rows_updated, completed_at)"
-                    " VALUES (:k, :ours, :theirs, 'a person on SmugMug', 'human', 'completed',"
-                    " 'accepted', 0, now())"
-                ),
-                {"k": album_key, "ours": ours, "theirs": theirs},
-            )
+            name_changes.record_accepted(conn, album_key, ours, theirs)
     return reason
 
 
@@ -620,7 +550,7 @@ def rename_on_smugmug(
                 # Keep the snapshot true to SmugMug, so the rows follow what it says now.
                 with engine.begin() as conn:
                     store_albums(conn, [fresh])
-            ours = names_we_set(engine, [album_key]).get(album_key)
+            ours = name_changes.names_we_set(engine, [album_key]).get(album_key)
             if ours is not None and fresh.name != ours and fresh.name != new_name:
                 # Checked here, under the mutex and against SmugMug itself: a plan made
                 # before our own rename finished must not pass for a person's choice.
@@ -639,7 +569,7 @@ def rename_on_smugmug(
                     fresh.name,
                     new_name,
                 )
-            change_id = _write_intent(
+            change_id = name_changes.write_intent(
                 engine,
                 album_key,
                 fresh.name,
@@ -667,7 +597,7 @@ def rename_on_smugmug(
                     change_id=change_id,
                 )
             except (SmugMugError, ValueError) as exc:
-                _fail_change(engine, change_id, f"SmugMug refused the rename: {exc}")
+                name_changes.fail(engine, change_id, f"SmugMug refused the rename: {exc}")
                 return RenameOutcome(
                     album_key,
                     FAILED,
@@ -731,7 +661,7 @@ def apply_renames(
         repair_pending(engine, client, keys, changed_by=changed_by)
     plans = dict(plans) if plans is not None else latest_plans(engine, keys)
     locks = album_locks_for(engine, keys)
-    ours = names_we_set(engine, keys)
+    ours = name_changes.names_we_set(engine, keys)
     outcomes: dict[str, RenameOutcome] = {}
     for key in keys:
         plan = plans.get(key)
@@ -790,25 +720,19 @@ def repair_pending(
     the change completes; if it still carries the old name the PATCH never landed; anything
     else was changed since, and the rows will follow SmugMug in step 4.
     """
-    query = (
-        "SELECT id, album_key, old_name, new_name FROM album_name_changes WHERE status = 'pending'"
-    )
-    params: dict[str, object] = {}
-    if album_keys is not None:
-        query += " AND album_key = ANY(:keys)"
-        params["keys"] = list(album_keys)
-    with engine.connect() as conn:
-        pending = list(conn.execute(sa.text(query + " ORDER BY id"), params))
+    pending = [
+        c for c in name_changes.open_changes(engine, album_keys) if c.status == Status.PENDING
+    ]
     results: list[RepairOutcome] = []
     for change in pending:
         try:
             with album_mutex(engine, change.album_key, wait_seconds=1):
-                if not _still_pending(engine, change.id):
+                if not _still_open(engine, change.id):
                     continue  # the renamer holding the mutex settled it meanwhile
                 try:
                     album = client.get_album(change.album_key)
                 except SmugMugNotFound:
-                    _fail_change(engine, change.id, "album not found on SmugMug during repair")
+                    name_changes.fail(engine, change.id, "album not found on SmugMug during repair")
                     results.append(
                         RepairOutcome(change.id, change.album_key, "failed", "album gone")
                     )
@@ -827,17 +751,17 @@ def repair_pending(
                         )
                     )
                 elif album.name == change.old_name:
-                    _fail_change(engine, change.id, "the rename never reached SmugMug")
+                    name_changes.fail(engine, change.id, "the rename never reached SmugMug")
                     results.append(
                         RepairOutcome(change.id, change.album_key, "failed", "rename not applied")
                     )
                 else:
                     # A person renamed it after our PATCH (or instead of it): their choice.
-                    _fail_change(
+                    name_changes.fail(
                         engine,
                         change.id,
                         f"SmugMug's name changed since to {album.name!r}",
-                        renamed="unknown",
+                        renamed=SmugMugRenamed.UNKNOWN,
                     )
                     accept_human_rename(engine, change.album_key, change.new_name, album.name)
                     with engine.begin() as conn:
@@ -864,14 +788,9 @@ def repair_pending(
     return results
 
 
-def _still_pending(engine: Engine, change_id: int) -> bool:
-    with engine.connect() as conn:
-        return bool(
-            conn.execute(
-                sa.text("SELECT 1 FROM album_name_changes WHERE id = :id AND status = 'pending'"),
-                {"id": change_id},
-            ).scalar()
-        )
+def _still_open(engine: Engine, change_id: int) -> bool:
+    change = name_changes.get_change(engine, change_id)
+    return change is not None and change.status in name_changes.OPEN
 
 
 # --- step 4 -------------------------------------------------------------------------------
@@ -1032,16 +951,3 @@ def gone_outcome(album_key: str) -> AlbumOutcome:
 def finished(outcome: AlbumOutcome) -> bool:
     """Whether an album needs nothing more until something about it moves."""
     return not outcome.failed and outcome.action not in (CHANGED_SINCE_PLANNED,)
-
-
-def changes_since(engine: Engine, since: datetime) -> list[sa.Row]:
-    """Audit rows written since ``since``, newest first."""
-    with engine.connect() as conn:
-        return list(
-            conn.execute(
-                sa.text(
-                    "SELECT * FROM album_name_changes WHERE changed_at >= :since ORDER BY id DESC"
-                ),
-                {"since": since},
-            )
-        )

@@ -14,7 +14,6 @@ from albumsync_dagster.smugmug.client import (
     DEFAULT_BASE_URL,
     DEFAULT_IMAGE_PAGE_SIZE,
     DEFAULT_REQUESTS_PER_SECOND,
-    MAX_ALBUM_NAME_LENGTH,
     SmugMugClient,
     validate_album_name,
 )
@@ -30,9 +29,11 @@ from albumsync_dagster.smugmug.errors import (
     SmugMugUnavailable,
 )
 from albumsync_dagster.smugmug.models import (
+    MAX_ALBUM_NAME_LENGTH,
     Album,
     AlbumImage,
     User,
+    album_name_problem,
     parse_album,
     parse_album_image,
     parse_datetime,
@@ -63,6 +64,7 @@ __all__ = [
     "SmugMugResponseError",
     "SmugMugUnavailable",
     "User",
+    "album_name_problem",
     "parse_album",
     "parse_album_image",
     "parse_datetime",

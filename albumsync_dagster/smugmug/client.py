@@ -19,7 +19,6 @@ import random
 import ssl
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from functools import cache
@@ -39,10 +38,12 @@ from albumsync_dagster.smugmug.errors import (
 from albumsync_dagster.smugmug.models import (
     ALBUM_FIELDS,
     ALBUM_IMAGE_FIELDS,
+    MAX_ALBUM_NAME_LENGTH,
     USER_FIELDS,
     Album,
     AlbumImage,
     User,
+    album_name_problem,
     parse_album,
     parse_album_image,
     parse_user,
@@ -63,7 +64,6 @@ DEFAULT_REQUESTS_PER_SECOND = 10.0
 DEFAULT_ALBUM_PAGE_SIZE = 100
 DEFAULT_IMAGE_PAGE_SIZE = 1000
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-MAX_ALBUM_NAME_LENGTH = 255
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_VARIABLES = (
@@ -77,33 +77,22 @@ _CREDENTIAL_VARIABLES = (
 def validate_album_name(name: object, *, album_key: str | None = None) -> str:
     """Return ``name`` if SmugMug would accept it as an album Name, else raise.
 
-    SmugMug's rule: 0 to 255 characters. Control characters (tabs, newlines, NUL...) and
-    unpaired surrogates are refused here too: they cannot be shown or encoded sanely.
-    Raises :class:`SmugMugInvalidName` (also a ``ValueError``) naming the album.
+    The rule is :func:`~albumsync_dagster.smugmug.models.album_name_problem` (0 to 255
+    characters, no control characters or unpaired surrogates). Raises
+    :class:`SmugMugInvalidName` (also a ``ValueError``) naming the album.
     """
+    problem = album_name_problem(name)
+    if problem is None:
+        return name  # type: ignore[return-value]  # album_name_problem checked it is text
     where = f"album {album_key}" if album_key else "the album"
-    if not isinstance(name, str):
-        raise SmugMugInvalidName(
-            f"the new name for {where} must be text, not {type(name).__name__}",
-            album_key=album_key,
+    hint = None
+    if isinstance(name, str):
+        hint = (
+            "shorten the name (team or event names) and try again"
+            if len(name) > MAX_ALBUM_NAME_LENGTH
+            else "remove line breaks, tabs and other control characters"
         )
-    if len(name) > MAX_ALBUM_NAME_LENGTH:
-        raise SmugMugInvalidName(
-            f"the new name for {where} has {len(name)} characters; SmugMug allows at most "
-            f"{MAX_ALBUM_NAME_LENGTH}",
-            album_key=album_key,
-            hint="shorten the name (team or event names) and try again",
-        )
-    for position, char in enumerate(name):
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cs"):
-            raise SmugMugInvalidName(
-                f"the new name for {where} contains the control character {char!r} at "
-                f"position {position}",
-                album_key=album_key,
-                hint="remove line breaks, tabs and other control characters",
-            )
-    return name
+    raise SmugMugInvalidName(f"the new name for {where} {problem}", album_key=album_key, hint=hint)
 
 
 def _path_segment(value: str, what: str) -> str:

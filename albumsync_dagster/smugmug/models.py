@@ -8,6 +8,7 @@ out by ``_filter``, ``DateTimeOriginal`` absent or empty, numbers sent as string
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,29 @@ ALBUM_IMAGE_FIELDS: tuple[str, ...] = (
     "Uri",
 )
 USER_FIELDS: tuple[str, ...] = ("NickName", "Name", "Uri", "WebUri")
+
+# SmugMug's limit on an album Name (it allows 0 to 255 characters).
+MAX_ALBUM_NAME_LENGTH = 255
+
+
+def album_name_problem(name: object) -> str | None:
+    """Why SmugMug would refuse ``name`` as an album Name, or None when it is acceptable.
+
+    The one album-name rule of the project: text of at most 255 characters, without control
+    characters (tabs, line breaks, NUL, C1 controls) or unpaired surrogates, which cannot be
+    shown or encoded sanely. The answer completes a sentence ("name ..." / "the new name ...").
+    """
+    if not isinstance(name, str):
+        return f"must be text, not {type(name).__name__}"
+    if len(name) > MAX_ALBUM_NAME_LENGTH:
+        return f"has {len(name)} characters, more than {MAX_ALBUM_NAME_LENGTH} (SmugMug's limit)"
+    for position, char in enumerate(name):
+        category = unicodedata.category(char)
+        if category == "Cc":
+            return f"contains the control character {char!r} at position {position}"
+        if category == "Cs":
+            return f"contains an unpaired surrogate {char!r} at position {position}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
