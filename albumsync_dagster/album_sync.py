@@ -157,11 +157,13 @@ def batch_sync_albums(
     *,
     source: str = "batch",
     changed_by: str = "system",
+    blank_allowed: bool = False,
 ) -> BatchResult:
     """Bring every row of each album to its new name, one statement for the whole batch.
 
     A key given twice, an invalid name or an album with no photo rows fails that key only;
-    the others commit. Each album's rows change together or not at all.
+    the others commit. Each album's rows change together or not at all. ``blank_allowed``:
+    the names are SmugMug's own, which may be empty or blank (never a name we choose).
     """
     pairs = list(renames)
     by_album: dict[str, str] = {}
@@ -180,7 +182,7 @@ def batch_sync_albums(
         if counts[key] > 1:
             fail(key, f"album {key}: given {counts[key]} times in one batch; not synced")
             continue
-        problem = name_problem(name)
+        problem = name_problem(name, blank_allowed=blank_allowed)
         if problem:
             fail(key, f"album {key}: {problem}; not synced")
             continue

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from albumsync_dagster.connection_loss import retry_on_connection_loss
 from albumsync_dagster.incremental import FULL_LISTING, write_cursor
 from albumsync_dagster.schema import smugmug_albums
 from albumsync_dagster.smugmug import Album, SmugMugClient
@@ -102,15 +103,23 @@ def refresh_catalog(
     """List every album of the account and store the snapshot; report new and gone keys."""
     albums = client.list_user_albums(nickname)
     listed = {a.album_key for a in albums}
-    with engine.begin() as conn:
-        before = {
-            row.album_key: row.gone_at
-            for row in conn.execute(sa.select(smugmug_albums.c.album_key, smugmug_albums.c.gone_at))
-        }
-        new = sorted(k for k in listed if k not in before or before[k] is not None)
-        gone = sorted(k for k, gone_at in before.items() if gone_at is None and k not in listed)
-        store_albums(conn, albums)
-        if gone:
-            mark_gone(conn, gone)
-        write_cursor(conn, FULL_LISTING)
+
+    def store() -> tuple[list[str], list[str]]:
+        with engine.begin() as conn:
+            before = {
+                row.album_key: row.gone_at
+                for row in conn.execute(
+                    sa.select(smugmug_albums.c.album_key, smugmug_albums.c.gone_at)
+                )
+            }
+            new = sorted(k for k in listed if k not in before or before[k] is not None)
+            gone = sorted(k for k, gone_at in before.items() if gone_at is None and k not in listed)
+            store_albums(conn, albums)
+            if gone:
+                mark_gone(conn, gone)
+            write_cursor(conn, FULL_LISTING)
+        return new, gone
+
+    # One transaction: a connection lost in it loses nothing, so it is simply tried again.
+    new, gone = retry_on_connection_loss(store, what="storing the SmugMug catalog")
     return CatalogSnapshot(albums=albums, new_keys=new, gone_keys=gone, known_keys=sorted(listed))

@@ -19,7 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from albumsync_dagster import album_sync
-from albumsync_dagster.db import DatabaseUnavailable, create_engine, database_error_reason
+from albumsync_dagster.connection_loss import database_failure
+from albumsync_dagster.db import DatabaseUnavailable, create_engine
 from albumsync_dagster.migrations import MigrationError, migrate
 from albumsync_dagster.smugmug.errors import SmugMugError
 
@@ -58,11 +59,9 @@ def clear_errors() -> Iterator[None]:
     except (DatabaseUnavailable, MigrationError, CommandFailed, SmugMugError, ValueError) as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    except sa.exc.DBAPIError as exc:
-        # The server's first line only: a statement's parameters (every album of the
-        # account) would otherwise fill the terminal.
-        reason = database_error_reason(exc)[:500]
-        err_console.print(f"[red]error:[/red] the database refused a statement: {escape(reason)}")
+    except sa.exc.SQLAlchemyError as exc:
+        # Never str(exc): SQLAlchemy's text carries the statement and every parameter.
+        err_console.print(f"[red]error:[/red] {escape(database_failure(exc))}")
         raise typer.Exit(2) from None
 
 
@@ -146,6 +145,7 @@ ACTION_STYLE = {
     "locked": "cyan",
     "human_renamed": "cyan",
     "changed_since_planned": "yellow",
+    "unconfirmed": "yellow",
     "failed": "red",
     "gone": "magenta",
 }
@@ -343,7 +343,7 @@ def repair_cmd(
             console.print(
                 f"change {r.change_id} album {escape(r.album_key)}: {r.status} ({escape(r.detail)})"
             )
-        console.print(f"{len(results)} pending change(s) handled")
+        console.print(f"{len(results)} open change(s) handled")
     if any(r.status == "skipped" for r in results):
         raise typer.Exit(1)
 
@@ -391,13 +391,21 @@ def rollback_cmd(
 ) -> None:
     """Restore SmugMug's names from before the window; the rows follow."""
     from albumsync_dagster.rollback import REFUSED, parse_duration, rollback
+    from albumsync_dagster.settings import Settings
 
     is_dry = _mode(dry_run, apply)
     window = parse_duration(since)
-    engine = create_engine()
+    settings = Settings.from_env()
+    engine = create_engine(settings.database_url)
     with smugmug_client(engine) as client:
         items = rollback(
-            engine, client, window, album_key=album_key, dry_run=is_dry, changed_by="albumsync-cli"
+            engine,
+            client,
+            window,
+            album_key=album_key,
+            dry_run=is_dry,
+            changed_by="albumsync-cli",
+            recheck_for=settings.rename_recheck,
         )
     if as_json:
         emit_json({"dry_run": is_dry, "albums": items})

@@ -20,6 +20,7 @@ from albumsync_dagster.locks import lock_album, unlock_album
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
 from albumsync_dagster.smugmug import SmugMugClient
 from albumsync_dagster.workflow import (
+    DEFAULT_RENAME_RECHECK,
     FAILED,
     RENAMED,
     fetch_albums,
@@ -111,6 +112,7 @@ def rollback(
     dry_run: bool,
     changed_by: str = "albumsync",
     on_item: Callable[[RollbackItem], None] | None = None,
+    recheck_for: timedelta = DEFAULT_RENAME_RECHECK,
 ) -> list[RollbackItem]:
     """Restore the names from before the window on SmugMug and in the rows."""
     if not dry_run:
@@ -165,6 +167,7 @@ def rollback(
                 changed_by=changed_by,
                 source="rollback",
                 rollback_of=first_id,
+                recheck_for=recheck_for,
             )
             if outcome.action == RENAMED and outcome.error is None:
                 item = RollbackItem(

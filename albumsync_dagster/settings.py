@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from albumsync_dagster.naming.event_dates import resolve_zone
 
 DEFAULT_DRIFT_THRESHOLD = 20
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_MAX_CONCURRENCY = 4
+DEFAULT_SMUGMUG_TIMEOUT_SECONDS = 30.0
+# A PATCH whose answer was lost can still land; SmugMug's name is re-read for this long.
+DEFAULT_RENAME_RECHECK_HOURS = 24.0
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,13 @@ class Settings:
     batch_size: int = DEFAULT_BATCH_SIZE
     database_url: str | None = None  # None: the embedded PostgreSQL
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # SmugMug fetches of albums at once
+    smugmug_timeout_seconds: float = DEFAULT_SMUGMUG_TIMEOUT_SECONDS
+    rename_recheck_hours: float = DEFAULT_RENAME_RECHECK_HOURS
+
+    @property
+    def rename_recheck(self) -> timedelta:
+        """How long a rename SmugMug did not confirm is re-checked before it is closed."""
+        return timedelta(hours=self.rename_recheck_hours)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -32,7 +43,16 @@ class Settings:
             batch_size=_int(env, "ALBUMSYNC_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, 10_000),
             database_url=env.get("ALBUMSYNC_DATABASE_URL", "").strip() or None,
             max_concurrency=_int(env, "SMUGMUG_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, 1, 64),
+            smugmug_timeout_seconds=smugmug_timeout_seconds(env),
+            rename_recheck_hours=_float(
+                env, "ALBUMSYNC_RENAME_RECHECK_HOURS", DEFAULT_RENAME_RECHECK_HOURS, 0.0, 24 * 30
+            ),
         )
+
+
+def smugmug_timeout_seconds(env: Mapping[str, str]) -> float:
+    """``SMUGMUG_TIMEOUT_SECONDS``: the SmugMug client's per-request time-out (default 30)."""
+    return _float(env, "SMUGMUG_TIMEOUT_SECONDS", DEFAULT_SMUGMUG_TIMEOUT_SECONDS, 0.1, 600.0)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -45,4 +65,17 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
         raise ValueError(f"{name}={raw!r} is not a whole number") from None
     if not low <= value <= high:
         raise ValueError(f"{name}={value} is outside {low}..{high}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value:g} is outside {low:g}..{high:g}")
     return value

@@ -115,9 +115,9 @@ def print_verify_report(console: Console, report: VerifyReport, *, verbose: bool
     for line in shown:
         mark = "[green]✓[/green]" if line.synced else "[red]✗[/red]"
         name = line.names[0][0] if line.names else None
+        label = "(no name)" if name is None else repr(name)
         console.print(
-            f"  {mark} {escape(line.album_key)}  {escape(repr(name) if name else '(no name)')}"
-            f"  ({line.photo_count:,} photos)"
+            f"  {mark} {escape(line.album_key)}  {escape(label)}  ({line.photo_count:,} photos)"
         )
         if verbose and len(line.names) > 1:
             for other, count in line.names:

@@ -26,6 +26,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -33,7 +34,7 @@ from sqlalchemy.engine import Engine
 
 from albumsync_dagster import album_sync, name_changes
 from albumsync_dagster.catalog import mark_gone, smugmug_names, store_albums
-from albumsync_dagster.db import database_error_reason
+from albumsync_dagster.connection_loss import database_failure, retry_on_connection_loss
 from albumsync_dagster.incremental import (
     decision_inputs,
     enrichment_versions,
@@ -45,13 +46,14 @@ from albumsync_dagster.locks import AlbumBusy, album_locks_for, album_mutex, loc
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
 from albumsync_dagster.naming import Enrichment, name_album
 from albumsync_dagster.schema import album_enrichment, smugmug_albums, smugmug_images
-from albumsync_dagster.settings import Settings
+from albumsync_dagster.settings import DEFAULT_RENAME_RECHECK_HOURS, Settings
 from albumsync_dagster.smugmug import (
     Album,
     AlbumImage,
     SmugMugClient,
     SmugMugError,
     SmugMugNotFound,
+    SmugMugResponseError,
     SmugMugUnavailable,
 )
 from albumsync_dagster.sql_arrays import CHUNK_ROWS, any_of
@@ -69,7 +71,10 @@ LOCKED = "locked"
 HUMAN_RENAMED = "human_renamed"  # a person changed the name we set: locked now
 CHANGED_SINCE_PLANNED = "changed_since_planned"
 FAILED = "failed"
+UNCONFIRMED = "unconfirmed"  # our last PATCH's answer was lost; re-checked, not sent again
 GONE = "gone"  # deleted on SmugMug: marked gone in the snapshot, its rows left as they are
+
+DEFAULT_RENAME_RECHECK = timedelta(hours=DEFAULT_RENAME_RECHECK_HOURS)
 
 
 @dataclass(frozen=True)
@@ -112,11 +117,17 @@ class RowSyncOutcome:
     would_update: dict[str, int] = field(default_factory=dict)  # dry run
 
 
+# What repair did with an open change.
+COMPLETED = "completed"
+UNKNOWN = "unknown"  # still open: SmugMug shows the old name, the re-check window runs on
+SKIPPED = "skipped"  # could not look (SmugMug or the database failed, or the album was busy)
+
+
 @dataclass(frozen=True)
 class RepairOutcome:
     change_id: int
     album_key: str
-    status: str  # completed | failed | skipped
+    status: str  # completed | failed | unknown | skipped
     detail: str
     rows_updated: int = 0
 
@@ -209,12 +220,33 @@ def fetch_albums(
             del albums[key]
         else:
             images[key] = listing
-    with engine.begin() as conn:
-        store_albums(conn, albums.values())
+    try:
+        retry_on_connection_loss(
+            lambda: _store_snapshot(engine, albums, images, gone),
+            what="storing the SmugMug snapshot",
+        )
+    except sa.exc.DBAPIError:
+        # One album's rows (or a connection that keeps dying on them) broke the batch: store
+        # album by album, so the others go on and only that album fails.
+        for key in list(albums):
+            try:
+                retry_on_connection_loss(
+                    lambda key=key: _store_snapshot(  # type: ignore[misc]
+                        engine,
+                        {key: albums[key]},
+                        {key: images[key]} if key in images else {},
+                        [],
+                    ),
+                    what=f"album {key}: storing the SmugMug snapshot",
+                )
+            except sa.exc.DBAPIError as exc:
+                errors[key] = database_failure(exc, f"album {key}: storing the SmugMug snapshot")
+                del albums[key]
+                images.pop(key, None)
         if gone:
-            mark_gone(conn, gone)
-        store_images(conn, images)
-        record_images_read(conn, [albums[k] for k in images])
+            retry_on_connection_loss(
+                lambda: _store_snapshot(engine, {}, {}, gone), what="marking albums gone"
+            )
     counts = {k: len(v) for k, v in images.items()}
     counts.update(stored_image_counts(engine, [k for k in albums if k not in images]))
     return FetchOutcome(
@@ -224,6 +256,21 @@ def fetch_albums(
         gone=gone,
         images_read=sorted(images),
     )
+
+
+def _store_snapshot(
+    engine: Engine,
+    albums: Mapping[str, Album],
+    images: Mapping[str, list[AlbumImage]],
+    gone: Sequence[str],
+) -> None:
+    """Albums, their images (by difference) and the gone albums, in one transaction."""
+    with engine.begin() as conn:
+        store_albums(conn, albums.values())
+        if gone:
+            mark_gone(conn, gone)
+        store_images(conn, images)
+        record_images_read(conn, [albums[k] for k in images if k in albums])
 
 
 def each_album(
@@ -348,11 +395,10 @@ def read_enrichments(engine: Engine, album_keys: Sequence[str]) -> dict[str, Enr
         }
 
 
-def compute_canonical_names(
-    engine: Engine, album_keys: Sequence[str], *, tz: str = "UTC"
-) -> dict[str, NamePlan]:
-    """Canonical name and drift for each album in the snapshot; recorded with a timestamp."""
-    keys = list(album_keys)
+def _read_snapshot(
+    engine: Engine, keys: list[str]
+) -> tuple[dict[str, sa.Row], dict[str, list[AlbumImage]]]:
+    """The snapshot rows of the albums SmugMug still has, and their images' capture times."""
     with engine.connect() as conn:
         snapshot = {
             r.album_key: r
@@ -373,8 +419,24 @@ def compute_canonical_names(
             times[r.album_key].append(
                 AlbumImage(image_key=r.image_key, date_time_original=r.date_time_original)
             )
-    enrichments = read_enrichments(engine, list(snapshot))
-    previous = latest_plans(engine, list(snapshot))
+    return snapshot, times
+
+
+def compute_canonical_names(
+    engine: Engine, album_keys: Sequence[str], *, tz: str = "UTC"
+) -> dict[str, NamePlan]:
+    """Canonical name and drift for each album in the snapshot; recorded with a timestamp
+    when the outcome changed since the last computation."""
+    keys = list(album_keys)
+    snapshot, times = retry_on_connection_loss(
+        lambda: _read_snapshot(engine, keys), what="reading the SmugMug snapshot"
+    )
+    enrichments = retry_on_connection_loss(
+        lambda: read_enrichments(engine, list(snapshot)), what="reading the enrichment"
+    )
+    previous = retry_on_connection_loss(
+        lambda: latest_plans(engine, list(snapshot)), what="reading the last canonical names"
+    )
     plans: dict[str, NamePlan] = {}
     history = []
     for key, row in snapshot.items():
@@ -426,16 +488,20 @@ def compute_canonical_names(
             }
         )
     if history:
-        with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO canonical_name_history (album_key, current_name, canonical_name,"
-                    " drift_score, photo_count, dated_photo_count, details) VALUES (:album_key,"
-                    " :current_name, :canonical_name, :drift_score, :photo_count,"
-                    " :dated_photo_count, CAST(:details AS jsonb))"
-                ),
-                history,
-            )
+
+        def record() -> None:
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO canonical_name_history (album_key, current_name,"
+                        " canonical_name, drift_score, photo_count, dated_photo_count, details)"
+                        " VALUES (:album_key, :current_name, :canonical_name, :drift_score,"
+                        " :photo_count, :dated_photo_count, CAST(:details AS jsonb))"
+                    ),
+                    history,
+                )
+
+        retry_on_connection_loss(record, what="recording the canonical names")
     return plans
 
 
@@ -531,117 +597,216 @@ def rename_on_smugmug(
     changed_by: str,
     source: str,
     rollback_of: int | None = None,
+    recheck_for: timedelta = DEFAULT_RENAME_RECHECK,
 ) -> RenameOutcome:
-    """Rename one album safely: mutex, re-read, intent, PATCH, rows and audit together."""
+    """Rename one album safely: mutex, re-read, intent, PATCH, rows and audit together.
+
+    A PATCH whose answer is lost leaves the change unknown, re-checked for ``recheck_for``.
+    """
+    if not new_name.strip():
+        message = "the project never gives an album an empty or blank name"
+        return RenameOutcome(album_key, FAILED, message, expected_current, new_name, error=message)
+    settled: list[RenameOutcome] = []
     try:
         with album_mutex(engine, album_key):
-            try:
-                fresh = client.get_album(album_key)
-            except SmugMugError as exc:
-                return RenameOutcome(
+            settled.append(
+                _rename_holding_mutex(
+                    engine,
+                    client,
                     album_key,
-                    FAILED,
-                    f"re-reading the album before renaming failed: {exc}",
-                    expected_current,
-                    new_name,
-                    error=str(exc),
+                    expected_current=expected_current,
+                    new_name=new_name,
+                    changed_by=changed_by,
+                    source=source,
+                    rollback_of=rollback_of,
+                    recheck_for=recheck_for,
                 )
-            if fresh.name != expected_current:
-                # Keep the snapshot true to SmugMug, so the rows follow what it says now.
-                with engine.begin() as conn:
-                    store_albums(conn, [fresh])
-            ours = name_changes.names_we_set(engine, [album_key]).get(album_key)
-            if ours is not None and fresh.name != ours and fresh.name != new_name:
-                # Checked here, under the mutex and against SmugMug itself: a plan made
-                # before our own rename finished must not pass for a person's choice.
-                reason = accept_human_rename(engine, album_key, ours, fresh.name)
-                return RenameOutcome(album_key, HUMAN_RENAMED, reason, fresh.name, new_name)
-            if fresh.name != expected_current:
-                if fresh.name == new_name:
-                    return RenameOutcome(
-                        album_key, KEPT, "SmugMug already carries this name", fresh.name, new_name
-                    )
-                return RenameOutcome(
-                    album_key,
-                    CHANGED_SINCE_PLANNED,
-                    f"SmugMug's name changed since it was read ({expected_current!r} ->"
-                    f" {fresh.name!r}); not overwritten",
-                    fresh.name,
-                    new_name,
-                )
-            change_id = name_changes.write_intent(
-                engine,
-                album_key,
-                fresh.name,
-                new_name,
-                changed_by=changed_by,
-                source=source,
-                rollback_of=rollback_of,
-            )
-            try:
-                renamed = client.rename_album(album_key, new_name)
-            except SmugMugUnavailable as exc:
-                # 5xx or time-out after the retries: SmugMug may have applied it. The intent
-                # stays pending; repair reads SmugMug's name and decides.
-                message = (
-                    f"SmugMug did not confirm the rename ({exc}); the change stays pending and"
-                    " the next run or `albumsync repair` settles it from SmugMug's name"
-                )
-                return RenameOutcome(
-                    album_key,
-                    FAILED,
-                    message,
-                    fresh.name,
-                    new_name,
-                    error=message,
-                    change_id=change_id,
-                )
-            except (SmugMugError, ValueError) as exc:
-                name_changes.fail(engine, change_id, f"SmugMug refused the rename: {exc}")
-                return RenameOutcome(
-                    album_key,
-                    FAILED,
-                    f"SmugMug refused the rename: {exc}",
-                    fresh.name,
-                    new_name,
-                    error=str(exc),
-                    change_id=change_id,
-                )
-            try:
-                rows = _complete_change(engine, change_id, album_key, new_name, changed_by)
-            except sa.exc.DBAPIError as exc:
-                reason = database_error_reason(exc)
-                message = (
-                    f"renamed on SmugMug, but the photo rows could not be updated: {reason};"
-                    " the change stays pending and the next run or `albumsync repair` completes it"
-                )
-                log.error("album %s: %s", album_key, message)
-                return RenameOutcome(
-                    album_key,
-                    RENAMED,
-                    message,
-                    fresh.name,
-                    new_name,
-                    error=message,
-                    change_id=change_id,
-                )
-            with engine.begin() as conn:
-                # The PATCH moved LastUpdated: the snapshot takes it, so the next run does
-                # not mistake our own rename for a change on SmugMug.
-                store_albums(conn, [renamed])
-            return RenameOutcome(
-                album_key,
-                RENAMED,
-                "renamed on SmugMug",
-                fresh.name,
-                new_name,
-                rows,
-                change_id=change_id,
             )
     except AlbumBusy as exc:
         return RenameOutcome(
             album_key, FAILED, str(exc), expected_current, new_name, error=str(exc)
         )
+    except sa.exc.DBAPIError as exc:
+        if settled:
+            # The rename is settled; only handing the mutex back failed, with its connection
+            # (and PostgreSQL ends what the connection held).
+            database_failure(exc, f"album {album_key}: releasing the rename mutex")
+            return settled[0]
+        # Every database step after the PATCH is guarded inside: this one came before it.
+        message = database_failure(exc, f"album {album_key}: not renamed") + (
+            "; nothing was sent to SmugMug"
+        )
+        return RenameOutcome(album_key, FAILED, message, expected_current, new_name, error=message)
+    return settled[0]
+
+
+def _rename_holding_mutex(
+    engine: Engine,
+    client: SmugMugClient,
+    album_key: str,
+    *,
+    expected_current: str,
+    new_name: str,
+    changed_by: str,
+    source: str,
+    rollback_of: int | None,
+    recheck_for: timedelta,
+) -> RenameOutcome:
+    try:
+        fresh = client.get_album(album_key)
+    except SmugMugError as exc:
+        return RenameOutcome(
+            album_key,
+            FAILED,
+            f"re-reading the album before renaming failed: {exc}",
+            expected_current,
+            new_name,
+            error=str(exc),
+        )
+    if fresh.name != expected_current:
+        # Keep the snapshot true to SmugMug, so the rows follow what it says now.
+        with engine.begin() as conn:
+            store_albums(conn, [fresh])
+    ours = name_changes.names_we_set(engine, [album_key]).get(album_key)
+    if ours is not None and fresh.name != ours and fresh.name != new_name:
+        # Checked here, under the mutex and against SmugMug itself: a plan made
+        # before our own rename finished must not pass for a person's choice.
+        reason = accept_human_rename(engine, album_key, ours, fresh.name)
+        return RenameOutcome(album_key, HUMAN_RENAMED, reason, fresh.name, new_name)
+    if fresh.name != expected_current:
+        if fresh.name == new_name:
+            return RenameOutcome(
+                album_key, KEPT, "SmugMug already carries this name", fresh.name, new_name
+            )
+        return RenameOutcome(
+            album_key,
+            CHANGED_SINCE_PLANNED,
+            f"SmugMug's name changed since it was read ({expected_current!r} ->"
+            f" {fresh.name!r}); not overwritten",
+            fresh.name,
+            new_name,
+        )
+    change_id = name_changes.write_intent(
+        engine,
+        album_key,
+        fresh.name,
+        new_name,
+        changed_by=changed_by,
+        source=source,
+        rollback_of=rollback_of,
+    )
+    try:
+        renamed = client.rename_album(album_key, new_name)
+    except (SmugMugUnavailable, SmugMugResponseError) as exc:
+        # Time-out, reset or 5xx after sending, or an answer we cannot read: SmugMug may
+        # have applied it, now or later. Its name decides.
+        return _answer_lost(
+            engine, client, change_id, album_key, fresh.name, new_name, changed_by, exc, recheck_for
+        )
+    except (SmugMugError, ValueError) as exc:
+        message = f"SmugMug refused the rename: {exc}"
+        _record_quietly(
+            lambda: name_changes.fail(engine, change_id, message), album_key, "closing the change"
+        )
+        return RenameOutcome(
+            album_key, FAILED, message, fresh.name, new_name, error=str(exc), change_id=change_id
+        )
+    outcome = _finish_rename(
+        engine, change_id, album_key, fresh.name, new_name, changed_by, "renamed on SmugMug"
+    )
+    if outcome.error is None:
+        # The PATCH moved LastUpdated: the snapshot takes it, so the next run does not
+        # mistake our own rename for a change on SmugMug.
+        _record_quietly(
+            lambda: _store_renamed(engine, renamed), album_key, "storing the renamed album"
+        )
+    return outcome
+
+
+def _store_renamed(engine: Engine, album: Album) -> None:
+    with engine.begin() as conn:
+        store_albums(conn, [album])
+
+
+def _finish_rename(
+    engine: Engine,
+    change_id: int,
+    album_key: str,
+    old_name: str,
+    new_name: str,
+    changed_by: str,
+    reason: str,
+) -> RenameOutcome:
+    """SmugMug carries the new name: rows and audit follow (a lost connection is retried)."""
+    try:
+        rows = retry_on_connection_loss(
+            lambda: _complete_change(engine, change_id, album_key, new_name, changed_by),
+            what=f"album {album_key}: writing the renamed album's rows",
+        )
+    except sa.exc.DBAPIError as exc:
+        failure = database_failure(exc, "the photo rows could not be updated")
+        message = (
+            f"renamed on SmugMug, but {failure}; the change stays pending and the next run"
+            " or `albumsync repair` completes it"
+        )
+        log.error("album %s: %s", album_key, message)
+        return RenameOutcome(
+            album_key, RENAMED, message, old_name, new_name, error=message, change_id=change_id
+        )
+    return RenameOutcome(album_key, RENAMED, reason, old_name, new_name, rows, change_id=change_id)
+
+
+def _answer_lost(
+    engine: Engine,
+    client: SmugMugClient,
+    change_id: int,
+    album_key: str,
+    old_name: str,
+    new_name: str,
+    changed_by: str,
+    exc: SmugMugError,
+    recheck_for: timedelta,
+) -> RenameOutcome:
+    """The PATCH's answer was lost: SmugMug's name now settles it, or the change is unknown."""
+    try:
+        seen: str | None = client.get_album(album_key).name
+    except SmugMugError:
+        seen = None
+    if seen == new_name:
+        return _finish_rename(
+            engine,
+            change_id,
+            album_key,
+            old_name,
+            new_name,
+            changed_by,
+            f"renamed on SmugMug (its answer was lost, {exc}; SmugMug's name confirms it)",
+        )
+    until = _record_quietly(
+        lambda: name_changes.mark_unknown(
+            engine, change_id, f"SmugMug did not confirm the rename: {exc}", recheck_for=recheck_for
+        ),
+        album_key,
+        "marking the change unknown",
+    )
+    later = f" (re-checked until {until:%Y-%m-%d %H:%M %Z})" if until else ""
+    message = (
+        f"SmugMug did not confirm the rename ({exc}); whether it landed is unknown: the next"
+        f" run or `albumsync repair` settles it from SmugMug's name{later}"
+    )
+    return RenameOutcome(
+        album_key, FAILED, message, old_name, new_name, error=message, change_id=change_id
+    )
+
+
+def _record_quietly(step: Callable[[], T], album_key: str, what: str) -> T | None:
+    """A ledger step after the PATCH: a database failure leaves the change pending for repair
+    (which settles it from SmugMug's name) rather than losing the outcome already known."""
+    try:
+        return retry_on_connection_loss(step, what=f"album {album_key}: {what}")
+    except sa.exc.DBAPIError as exc:
+        log.error("%s; the change stays pending for repair", database_failure(exc, what))
+        return None
 
 
 def apply_renames(
@@ -654,14 +819,24 @@ def apply_renames(
     changed_by: str = "albumsync",
     source: str = "pipeline",
     plans: Mapping[str, NamePlan] | None = None,
+    recheck_for: timedelta = DEFAULT_RENAME_RECHECK,
 ) -> dict[str, RenameOutcome]:
-    """Decide and apply the renames of a batch (from the latest plans unless given)."""
+    """Decide and apply the renames of a batch (from the latest plans unless given).
+
+    An album whose last rename SmugMug has not confirmed (unknown, within its re-check
+    window) is not renamed again: that PATCH may still land.
+    """
     keys = sorted(album_keys)
     if not dry_run:
         repair_pending(engine, client, keys, changed_by=changed_by)
     plans = dict(plans) if plans is not None else latest_plans(engine, keys)
     locks = album_locks_for(engine, keys)
     ours = name_changes.names_we_set(engine, keys)
+    unconfirmed = {
+        c.album_key: c
+        for c in name_changes.open_changes(engine, keys)
+        if c.status == Status.UNKNOWN
+    }
     outcomes: dict[str, RenameOutcome] = {}
     for key in keys:
         plan = plans.get(key)
@@ -674,6 +849,19 @@ def apply_renames(
         if key in locks:
             outcomes[key] = RenameOutcome(
                 key, LOCKED, f"locked: {locks[key].reason}", current, canonical
+            )
+        elif key in unconfirmed:
+            waiting = unconfirmed[key]
+            until = (
+                f" until {waiting.recheck_until:%Y-%m-%d %H:%M %Z}" if waiting.recheck_until else ""
+            )
+            outcomes[key] = RenameOutcome(
+                key,
+                UNCONFIRMED,
+                f"the rename to {waiting.new_name!r} is not confirmed by SmugMug; its name is"
+                f" re-checked{until}, nothing sent again",
+                current,
+                canonical,
             )
         elif canonical is None:
             outcomes[key] = RenameOutcome(
@@ -703,6 +891,7 @@ def apply_renames(
                 new_name=canonical,
                 changed_by=changed_by,
                 source=source,
+                recheck_for=recheck_for,
             )
     return outcomes
 
@@ -714,83 +903,77 @@ def repair_pending(
     *,
     changed_by: str = "albumsync",
 ) -> list[RepairOutcome]:
-    """Finish or close every pending change (all, or of the albums given).
+    """Settle every open change, pending or unknown (all, or of the albums given).
 
     SmugMug decides: if it carries the intended name the PATCH landed, so the rows follow and
-    the change completes; if it still carries the old name the PATCH never landed; anything
-    else was changed since, and the rows will follow SmugMug in step 4.
+    the change completes as our rename; if it carries another name a person renamed it (their
+    choice: locked). If it still carries the old name, a pending change never reached SmugMug
+    (failed); an unknown one may still land, so it stays open until its ``recheck_until``.
     """
-    pending = [
-        c for c in name_changes.open_changes(engine, album_keys) if c.status == Status.PENDING
-    ]
+    open_now = retry_on_connection_loss(
+        lambda: name_changes.open_changes(engine, album_keys), what="reading the open renames"
+    )
     results: list[RepairOutcome] = []
-    for change in pending:
+    for change in open_now:
         try:
             with album_mutex(engine, change.album_key, wait_seconds=1):
-                if not _still_open(engine, change.id):
-                    continue  # the renamer holding the mutex settled it meanwhile
-                try:
-                    album = client.get_album(change.album_key)
-                except SmugMugNotFound:
-                    name_changes.fail(engine, change.id, "album not found on SmugMug during repair")
-                    results.append(
-                        RepairOutcome(change.id, change.album_key, "failed", "album gone")
-                    )
-                    continue
-                if album.name == change.new_name:
-                    rows = _complete_change(
-                        engine, change.id, change.album_key, change.new_name, changed_by
-                    )
-                    results.append(
-                        RepairOutcome(
-                            change.id,
-                            change.album_key,
-                            "completed",
-                            "rename had reached SmugMug; rows updated",
-                            rows,
-                        )
-                    )
-                elif album.name == change.old_name:
-                    name_changes.fail(engine, change.id, "the rename never reached SmugMug")
-                    results.append(
-                        RepairOutcome(change.id, change.album_key, "failed", "rename not applied")
-                    )
-                else:
-                    # A person renamed it after our PATCH (or instead of it): their choice.
-                    name_changes.fail(
-                        engine,
-                        change.id,
-                        f"SmugMug's name changed since to {album.name!r}",
-                        renamed=SmugMugRenamed.UNKNOWN,
-                    )
-                    accept_human_rename(engine, change.album_key, change.new_name, album.name)
-                    with engine.begin() as conn:
-                        store_albums(conn, [album])
-                    results.append(
-                        RepairOutcome(
-                            change.id,
-                            change.album_key,
-                            "failed",
-                            "renamed by a person since; locked",
-                        )
-                    )
+                outcome = _settle(engine, client, change, changed_by)
+            if outcome is not None:
+                results.append(outcome)
         except AlbumBusy:
             results.append(
-                RepairOutcome(change.id, change.album_key, "skipped", "another process holds it")
+                RepairOutcome(change.id, change.album_key, SKIPPED, "another process holds it")
             )
         except SmugMugError as exc:
-            results.append(RepairOutcome(change.id, change.album_key, "skipped", str(exc)))
+            results.append(RepairOutcome(change.id, change.album_key, SKIPPED, str(exc)))
         except sa.exc.DBAPIError as exc:
-            # One stuck change must not stop the batch: it stays pending for the next run.
-            results.append(
-                RepairOutcome(change.id, change.album_key, "skipped", database_error_reason(exc))
-            )
+            # One stuck change must not stop the batch: it stays open for the next run.
+            reason = database_failure(exc, f"album {change.album_key}: repair")
+            results.append(RepairOutcome(change.id, change.album_key, SKIPPED, reason))
     return results
 
 
-def _still_open(engine: Engine, change_id: int) -> bool:
-    change = name_changes.get_change(engine, change_id)
-    return change is not None and change.status in name_changes.OPEN
+def _settle(
+    engine: Engine, client: SmugMugClient, change: name_changes.NameChange, changed_by: str
+) -> RepairOutcome | None:
+    """Settle one open change from SmugMug's name (the mutex held); None if already settled."""
+    current = name_changes.get_change(engine, change.id)
+    if current is None or current.status not in name_changes.OPEN:
+        return None  # the renamer holding the mutex settled it meanwhile
+    key = change.album_key
+    try:
+        album = client.get_album(key)
+    except SmugMugNotFound:
+        name_changes.fail(engine, change.id, "album not found on SmugMug during repair")
+        return RepairOutcome(change.id, key, FAILED, "album gone")
+    if album.name == change.new_name:
+        rows = _complete_change(engine, change.id, key, change.new_name, changed_by)
+        return RepairOutcome(
+            change.id, key, COMPLETED, "rename had reached SmugMug; rows updated", rows
+        )
+    if album.name == change.old_name:
+        until = current.recheck_until
+        if current.status == Status.UNKNOWN and until is not None and datetime.now(UTC) < until:
+            return RepairOutcome(
+                change.id,
+                key,
+                UNKNOWN,
+                f"SmugMug still shows the old name; re-checked until {until:%Y-%m-%d %H:%M %Z}"
+                " (a PATCH can land late)",
+            )
+        name_changes.fail(engine, change.id, "the rename never reached SmugMug")
+        return RepairOutcome(change.id, key, FAILED, "rename not applied")
+    # A person renamed it after our PATCH (or instead of it): their choice.
+    name_changes.fail(
+        engine,
+        change.id,
+        f"SmugMug's name changed since to {album.name!r}",
+        renamed=SmugMugRenamed.UNKNOWN,
+    )
+    accept_human_rename(engine, key, change.new_name, album.name)
+    with engine.begin() as conn:
+        store_albums(conn, [album])
+    return RepairOutcome(change.id, key, FAILED, "renamed by a person since; locked")
 
 
 # --- step 4 -------------------------------------------------------------------------------
@@ -804,8 +987,13 @@ def sync_photo_rows(
     source: str = "smugmug",
     changed_by: str = "albumsync",
 ) -> RowSyncOutcome:
-    """Bring every album's rows to SmugMug's current name (one statement), then verify."""
-    names = smugmug_names(engine, album_keys)
+    """Bring every album's rows to SmugMug's current name (one statement), then verify.
+
+    Any name SmugMug holds is followed, an empty or blank one included.
+    """
+    names = retry_on_connection_loss(
+        lambda: smugmug_names(engine, album_keys), what="reading the SmugMug snapshot"
+    )
     errors = {
         k: f"album {k}: not in the SmugMug snapshot (fetch it first, or it was deleted)"
         for k in album_keys
@@ -820,10 +1008,12 @@ def sync_photo_rows(
         }
         return RowSyncOutcome({}, album_sync.verify_albums(engine, names), errors, would)
     result = album_sync.batch_sync_albums(
-        engine, sorted(names.items()), source=source, changed_by=changed_by
+        engine, sorted(names.items()), source=source, changed_by=changed_by, blank_allowed=True
     )
     errors.update(result.errors_by_album)
-    verification = album_sync.verify_albums(engine, names)
+    verification = retry_on_connection_loss(
+        lambda: album_sync.verify_albums(engine, names), what="verifying the photo rows"
+    )
     return RowSyncOutcome(result.updated_by_album, verification, errors)
 
 
@@ -854,6 +1044,56 @@ def sync_albums(
     settings = settings or Settings.from_env()
     threshold = settings.drift_threshold if threshold is None else threshold
     keys = list(dict.fromkeys(album_keys))
+    try:
+        outcomes = _sync_batch(
+            engine,
+            client,
+            keys,
+            settings,
+            dry_run,
+            threshold,
+            changed_by,
+            source,
+            known,
+            reread_images,
+        )
+    except sa.exc.DBAPIError as exc:
+        # The database stayed out of reach through the retries: every album of the batch
+        # fails with the reason, and the caller goes on with the next batch.
+        message = database_failure(exc, "this batch stopped")
+        outcomes = [
+            AlbumOutcome(
+                key,
+                None,
+                None,
+                None,
+                FAILED,
+                message,
+                None,
+                0,
+                None if dry_run else False,
+                error=message,
+            )
+            for key in keys
+        ]
+    if on_album:
+        for outcome in outcomes:
+            on_album(outcome)
+    return outcomes
+
+
+def _sync_batch(
+    engine: Engine,
+    client: SmugMugClient,
+    keys: list[str],
+    settings: Settings,
+    dry_run: bool,
+    threshold: int,
+    changed_by: str,
+    source: str,
+    known: Mapping[str, Album] | None,
+    reread_images: bool,
+) -> list[AlbumOutcome]:
     enrichment_at = {} if dry_run else enrichment_versions(engine, keys)
     fetched = fetch_albums(
         engine,
@@ -874,9 +1114,12 @@ def sync_albums(
         changed_by=changed_by,
         source=source,
         plans=plans,
+        recheck_for=settings.rename_recheck,
     )
     rows = sync_photo_rows(engine, ok, dry_run=dry_run, changed_by=changed_by)
-    names_now = smugmug_names(engine, ok)
+    names_now = retry_on_connection_loss(
+        lambda: smugmug_names(engine, ok), what="reading the SmugMug snapshot"
+    )
     outcomes: list[AlbumOutcome] = []
     for key in keys:
         if key not in fetched.albums:
@@ -927,9 +1170,6 @@ def sync_albums(
                 settings.timezone, threshold, getattr(settings, "naming_standard", None)
             ),
         )
-    if on_album:
-        for outcome in outcomes:
-            on_album(outcome)
     return outcomes
 
 

@@ -84,6 +84,18 @@ def audit_rows(engine: Engine, album_key: str | None = None) -> list[sa.Row]:
         return list(conn.execute(sa.text(query + " ORDER BY id"), params))
 
 
+def recheck_window_passes(engine: Engine, album_key: str) -> None:
+    """Time passes: the re-check window of the album's unknown renames is over."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE album_name_changes SET recheck_until = now() - interval '1 second'"
+                " WHERE album_key = :k AND status = 'unknown'"
+            ),
+            {"k": album_key},
+        )
+
+
 def updated_at_of(engine: Engine, image_keys: Iterable[str]) -> dict[str, datetime]:
     with engine.connect() as conn:
         rows = conn.execute(

@@ -39,8 +39,9 @@ from albumsync_dagster.emulator import (
 )
 from albumsync_dagster.emulator import account_builder as ab
 from albumsync_dagster_tests.emulator_fixtures import EAGLES, EMPTY, UNTITLED, StartEmulator
+from albumsync_dagster_tests.smugmug_samples_dir import samples_dir
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "smugmug-samples"
+SAMPLES = samples_dir()
 NEW_YORK = ZoneInfo("America/New_York")
 TIMEOUT = httpx.Timeout(10.0)
 

@@ -34,8 +34,9 @@ from albumsync_dagster.smugmug import (
     parse_user,
 )
 from albumsync_dagster.smugmug.envelope import Envelope
+from albumsync_dagster_tests.smugmug_samples_dir import samples_dir
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "smugmug-samples"
+SAMPLES = samples_dir()
 SAMPLE_FILES = sorted(SAMPLES.glob("*.json")) if SAMPLES.is_dir() else []
 
 pytestmark = pytest.mark.skipif(

@@ -20,7 +20,12 @@ from albumsync_dagster.workflow import (
     repair_pending,
     sync_albums,
 )
-from albumsync_dagster_tests.photo_rows import audit_rows, names_of, updates_refused
+from albumsync_dagster_tests.photo_rows import (
+    audit_rows,
+    names_of,
+    recheck_window_passes,
+    updates_refused,
+)
 from albumsync_dagster_tests.sports_account import ALBUMS, SETTINGS, sports_harness
 
 KEYS = sorted(ALBUMS)
@@ -137,10 +142,14 @@ def test_smugmug_refusing_the_patch_leaves_rows_untouched(engine, status):
             assert "refused" in game.reason
             assert audit.status == "failed" and "404" in audit.error
         else:
-            # A 5xx may hide an applied rename: the intent stays pending until SmugMug's
-            # name settles it, and the repair finds the old name there.
-            assert "did not confirm" in game.reason and audit.status == "pending"
+            # A 5xx may hide an applied rename: the intent is unknown until SmugMug's name
+            # settles it. The old name there keeps it open for the re-check window (a PATCH
+            # can land late); once the window is over the repair closes it.
+            assert "did not confirm" in game.reason and audit.status == "unknown"
             h.emulator.faults.reset()
+            [result] = repair_pending(engine, h.client, ["GAME01"])
+            assert result.status == "unknown"
+            recheck_window_passes(engine, "GAME01")
             [result] = repair_pending(engine, h.client, ["GAME01"])
             assert result.status == "failed"
             (audit,) = audit_rows(engine, "GAME01")

@@ -335,9 +335,8 @@ def _rename_events(
     config: AlbumSyncConfig,
     failed: dict[str, str],
 ) -> Iterator[dg.AssetMaterialization]:
-    threshold = (
-        Settings.from_env().drift_threshold if config.threshold is None else config.threshold
-    )
+    settings = Settings.from_env()
+    threshold = settings.drift_threshold if config.threshold is None else config.threshold
     outcomes = workflow.apply_renames(
         engine,
         smugmug.client,
@@ -346,6 +345,7 @@ def _rename_events(
         dry_run=config.dry_run,
         changed_by=f"dagster:{context.run_id}",
         source="dagster",
+        recheck_for=settings.rename_recheck,
     )
     for key in keys:
         outcome = outcomes.get(key)

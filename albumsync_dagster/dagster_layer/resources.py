@@ -14,6 +14,7 @@ from pydantic import Field, PrivateAttr
 from sqlalchemy.engine import Engine
 
 from albumsync_dagster.db import create_engine
+from albumsync_dagster.settings import smugmug_timeout_seconds
 from albumsync_dagster.smugmug import (
     DEFAULT_BASE_URL,
     DEFAULT_REQUESTS_PER_SECOND,
@@ -93,6 +94,7 @@ class SmugMugResource(dg.ConfigurableResource):
             base_url=self.base_url or _env("SMUGMUG_BASE_URL") or DEFAULT_BASE_URL,
             nickname=self.nickname or _env("SMUGMUG_NICKNAME") or None,
             requests_per_second=rate or None,
+            timeout=smugmug_timeout_seconds(os.environ),
         )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:

@@ -7,6 +7,8 @@ paging (see ``../shared/smugmug-samples``)::
     GET   /api/v2/user/{nick}                 GET /api/v2/user/{nick}!albums   (count <= 100)
     GET   /api/v2/album/{key}                 PATCH /api/v2/album/{key}  {"Name": ...}
     GET   /api/v2/album/{key}!images          (count <= 1000)
+    GET   /api/v2/album!search?Scope=/api/v2/user/{nick}&SortMethod=LastUpdated
+          &SortDirection=Descending&Text=...  (Rank|LastUpdated; count <= 100, default 10)
     GET   /api/v2/image/{key}-{serial}        GET /api/v2/image/{key} -> 301 to {key}-{serial}
 
 Requests must carry a valid OAuth 1.0a HMAC-SHA1 signature (query parameters signed) for
@@ -24,6 +26,11 @@ Programmatic use::
                                                   # ..._ACCESS_TOKEN_SECRET, SMUGMUG_NICKNAME
         emu.env()                                 # credentials + SMUGMUG_BASE_URL
         emu.store.rename_by_hand(key, "New name") # a person renames on smugmug.com (no API call)
+        emu.store.upload_images(key, 3)           # new photos: ImagesLastUpdated moves
+        emu.store.remove_images(key, [image_key]) # (LastUpdated does not, as on SmugMug)
+        emu.store.delete_album(key)               # gone: 404, out of every listing
+        emu.store.touch(key, last_updated=when)   # set the clocks outright
+        emu.store.clock = lambda: when            # the time edits are stamped with
         emu.store.album_name(key)                 # what SmugMug holds now
         emu.faults.set_rate_limit(5, per_seconds=1.0)   # then 429 + Retry-After
         emu.faults.set_error_rate(0.2, seed=1)          # seeded random 5xx
@@ -35,12 +42,20 @@ Programmatic use::
         emu.requests                              # [RecordedRequest(method, path, query, status)]
         emu.log.count("PATCH", path_contains="/album/")  ;  emu.log.clear()
 
+A large account: albums with ``generated_images`` (``account_builder.generated``) hold no
+object per photo; 100,000 albums of 100 photos take about 160 MB (``generated_images.py``).
+
 From a shell: ``serve(port, data_file, faults=faults_from_flags(...))`` (what ``albumsync
 emulator`` runs) or ``python -m albumsync_dagster.emulator --help``.
 """
 
 from albumsync_dagster.emulator.demo_account import DemoAccount, build_demo, build_demo_store
 from albumsync_dagster.emulator.faults import AlbumFault, Faults
+from albumsync_dagster.emulator.generated_images import (
+    GeneratedImages,
+    decode_generated_key,
+    generated_image_key,
+)
 from albumsync_dagster.emulator.requests_log import RecordedRequest, RequestLog
 from albumsync_dagster.emulator.server import (
     DEFAULT_PORT,
@@ -69,12 +84,15 @@ __all__ = [
     "EmulatorStartError",
     "EmulatorStore",
     "Faults",
+    "GeneratedImages",
     "RecordedRequest",
     "RequestLog",
     "RunningEmulator",
     "build_demo",
     "build_demo_store",
+    "decode_generated_key",
     "faults_from_flags",
+    "generated_image_key",
     "run_emulator",
     "serve",
 ]

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from albumsync_dagster.emulator.generated_images import generated_image_key, image_key_for
 from albumsync_dagster.emulator.store import DEFAULT_CREDENTIALS, format_time
 
-_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def image_key_for(album_key: str, index: int) -> str:
-    """A stable, realistic 7-character ImageKey for image ``index`` of an album."""
-    digest = hashlib.sha256(f"{album_key}/{index}".encode()).digest()
-    return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:7])
+__all__ = [
+    "account",
+    "album",
+    "collected",
+    "generated",
+    "generated_image_key",
+    "image_key_for",
+    "images",
+]
 
 
 def images(
@@ -46,6 +48,30 @@ def images(
     return out
 
 
+def generated(
+    count: int,
+    *,
+    series: int | None = None,
+    first: datetime | str | None = "2024-05-30T22:00:00+00:00",
+    step_seconds: int = 30,
+    undated: Iterable[int] = (),
+) -> dict[str, Any]:
+    """An album's ``generated_images`` (images made on demand; see ``generated_images.py``).
+
+    Image ``i`` has the key ``generated_image_key(series, i)`` (``series`` None: the store
+    numbers it) and the capture time ``first + i * step_seconds``.
+    """
+    spec: dict[str, Any] = {
+        "count": count,
+        "first": format_time(first) if isinstance(first, datetime) else first,
+        "step_seconds": step_seconds,
+        "undated": sorted(set(undated)),
+    }
+    if series is not None:
+        spec["series"] = series
+    return spec
+
+
 def collected(image_keys: Sequence[str]) -> list[dict[str, Any]]:
     """Entries showing images whose home album is another one (``Origin: Collected``)."""
     return [{"image_key": key, "origin": "Collected"} for key in image_keys]
@@ -58,8 +84,11 @@ def album(
     *,
     date: datetime | None = None,
     url_name: str | None = None,
+    generated_images: dict[str, Any] | None = None,
+    last_updated: datetime | None = None,
 ) -> dict[str, Any]:
-    """One album of the data-file structure."""
+    """One album of the data-file structure (``generated_images`` from :func:`generated`;
+    ``last_updated`` sets both LastUpdated and ImagesLastUpdated)."""
     out: dict[str, Any] = {
         "key": key,
         "name": name,
@@ -68,6 +97,11 @@ def album(
     }
     if url_name is not None:
         out["url_name"] = url_name
+    if generated_images is not None:
+        out["generated_images"] = generated_images
+    if last_updated is not None:
+        out["last_updated"] = format_time(last_updated)
+        out["images_last_updated"] = format_time(last_updated)
     return out
 
 

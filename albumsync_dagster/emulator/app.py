@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import time
 import unicodedata
 from collections.abc import Callable
@@ -29,11 +30,15 @@ from albumsync_dagster.emulator.representations import (
     ALBUM_DOC,
     API,
     IMAGE_DOC,
+    SEARCH_SORT_DIRECTIONS,
+    SEARCH_SORT_METHODS,
     USER_DOC,
     album_image_object,
     album_object,
+    album_search_options,
     image_object,
     options_for,
+    root_node_id,
     user_object,
 )
 from albumsync_dagster.emulator.requests_log import RecordedRequest, RequestLog
@@ -43,6 +48,10 @@ from albumsync_dagster.emulator.store import EmulatorAlbum, EmulatorStore
 ALBUMS_PAGE_MAX = 100
 IMAGES_PAGE_MAX = 1000
 DEFAULT_PAGE_COUNT = 100
+# album!search: the recorded first page asked no count and got 10. Its maximum is not
+# documented; 100, as for user!albums, is assumed.
+SEARCH_PAGE_MAX = 100
+SEARCH_DEFAULT_COUNT = 10
 NAME_MAX_CHARS = 255
 URL_NAME_MAX_CHARS = 60
 _URL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
@@ -70,6 +79,7 @@ _USER = re.compile(r"^/user/(?P<nick>[^/!]+)$")
 _USER_ALBUMS = re.compile(r"^/user/(?P<nick>[^/!]+)!albums$")
 _IMAGE_SERIAL = re.compile(r"^/image/(?P<key>[^/!-]+)-(?P<serial>\d+)$")
 _IMAGE = re.compile(r"^/image/(?P<key>[^/!-]+)$")
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(slots=True)
@@ -84,6 +94,18 @@ class EmulatorState:
     def __post_init__(self) -> None:
         if self.verifier is None:
             self.verifier = SignatureVerifier(self.store.credentials)
+
+    def land_held_patch(self, album_key: str) -> bool:
+        """Apply the held PATCH of this album now (a rename landing late); False if none."""
+        name = self.faults.take_held_patch(album_key)
+        if name is None:
+            return False
+        self.store.rename(album_key, name)
+        return True
+
+    def land_held_patches(self) -> list[str]:
+        """Apply every held PATCH; the album keys renamed."""
+        return [key for key in self.faults.held_patches() if self.land_held_patch(key)]
 
 
 @dataclass(slots=True)
@@ -121,8 +143,11 @@ class _Endpoint:
     doc: str | None
     methods: tuple[str, ...]
     path_parts: tuple[tuple[str, str, str], ...]  # (type, name, value)
+    fixed_options: dict[str, Any] | None = None
 
     def options(self) -> dict[str, Any]:
+        if self.fixed_options is not None:
+            return self.fixed_options
         parts: list[dict[str, str]] = []
         for kind, name, value in self.path_parts:
             if kind == "singleparam":
@@ -192,6 +217,19 @@ def _user_albums_endpoint(nick: str) -> _Endpoint:
     )
 
 
+def _album_search_endpoint(params: dict[str, str]) -> _Endpoint:
+    return _Endpoint(
+        "Album",
+        "Objects",
+        "Search for albums",
+        "AlbumSearch",
+        None,
+        ("GET",),
+        (("path", "", "album"), ("action", "", "search")),
+        album_search_options(params),
+    )
+
+
 def _image_endpoint(key: str) -> _Endpoint:
     return _Endpoint(
         "Image",
@@ -216,8 +254,9 @@ def _envelope(
     body: dict[str, Any] | None = None,
     pages: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    uri: str | None = None,
 ) -> Response:
-    response: dict[str, Any] = {"Uri": call.full_path}
+    response: dict[str, Any] = {"Uri": uri or call.full_path}
     if endpoint is not None:
         response["Locator"] = endpoint.locator
         response["LocatorType"] = endpoint.locator_type
@@ -268,11 +307,13 @@ def _shape(obj: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
     return obj
 
 
-def _paging(call: _Call, total: int, maximum: int) -> tuple[int, int, dict[str, Any]]:
+def _paging(
+    call: _Call, total: int, maximum: int, default_count: int = DEFAULT_PAGE_COUNT
+) -> tuple[int, int, dict[str, Any]]:
     """(start, count, Pages) for a list endpoint; start is 1-based, count clamped."""
     start = _int_param(call.params.get("start"), 1)
     start = max(start, 1)
-    count = _int_param(call.params.get("count"), DEFAULT_PAGE_COUNT)
+    count = _int_param(call.params.get("count"), default_count)
     count = min(max(count, 1), maximum)
     shown = max(0, min(count, total - start + 1))
     kept = [
@@ -340,10 +381,6 @@ class _Handlers:
     def store(self) -> EmulatorStore:
         return self.state.store
 
-    def _listed(self, album: EmulatorAlbum) -> bool:
-        fault = self.state.faults.album_fault(album.album_key, "GET")
-        return not (fault is not None and fault.status == 404)
-
     def authuser(self, call: _Call) -> Response:
         endpoint = _authuser_endpoint()
         body = {"User": _shape(user_object(self.store), call.params)}
@@ -361,13 +398,79 @@ class _Handlers:
         endpoint = _user_albums_endpoint(nick)
         if nick != self.store.nickname:
             return _error(call, 404, endpoint=endpoint)
+        hidden = self.state.faults.hidden_album_keys()
         with self.store.lock:
-            albums = [a for a in self.store.albums if self._listed(a)]
+            albums = self.store.albums
+            if hidden:
+                albums = [a for a in albums if a.album_key not in hidden]
             start, count, pages = _paging(call, len(albums), ALBUMS_PAGE_MAX)
             chosen = albums[start - 1 : start - 1 + count]
             items = [_shape(album_object(self.store, a), call.params) for a in chosen]
         body = {"Album": items} if items else None
         return _envelope(call, endpoint, body=body, pages=pages)
+
+    def album_search(self, call: _Call) -> Response:
+        """``album!search``: Scope, Text, SortMethod (Rank|LastUpdated), SortDirection, paging."""
+        params = call.params
+        endpoint = _album_search_endpoint(params)
+        uri = call.full_path + (f"?{call.raw_query}" if call.raw_query else "")
+        method = params.get("SortMethod") or "Rank"
+        direction = params.get("SortDirection") or "Descending"
+        if method not in SEARCH_SORT_METHODS:
+            problem = f"SortMethod must be one of {', '.join(SEARCH_SORT_METHODS)}"
+            return _error(call, 400, f"Bad Request: {problem}", endpoint)
+        if direction not in SEARCH_SORT_DIRECTIONS:
+            problem = f"SortDirection must be one of {', '.join(SEARCH_SORT_DIRECTIONS)}"
+            return _error(call, 400, f"Bad Request: {problem}", endpoint)
+        hidden = self.state.faults.hidden_album_keys()
+        words = [w.casefold() for w in _WORD.findall(params.get("Text", ""))]
+        with self.store.lock:
+            in_scope = self._search_scope(params.get("Scope", ""))
+            if isinstance(in_scope, str):
+                code = 404 if in_scope == "Not Found" else 400
+                message = None if code == 404 else f"Bad Request: {in_scope}"
+                return _error(call, code, message, endpoint)
+            # Oldest-changed first: LastUpdated ascending, ties by AlbumKey.
+            found = self.store.albums_by_last_updated()
+            if hidden or in_scope is not None or words:
+                found = [
+                    a
+                    for a in found
+                    if a.album_key not in hidden
+                    and (in_scope is None or in_scope(a))
+                    and (not words or _matches(a, words))
+                ]
+            if method == "Rank" and words:
+                # Stable: equal ranks keep the LastUpdated order.
+                found = sorted(found, key=lambda a: _rank(a, words))
+            start, count, pages = _paging(call, len(found), SEARCH_PAGE_MAX, SEARCH_DEFAULT_COUNT)
+            chosen = _page_of(found, start, count, descending=direction == "Descending")
+            items = [_shape(album_object(self.store, a), params) for a in chosen]
+        body = {"Album": items} if items else None
+        return _envelope(call, endpoint, body=body, pages=pages, uri=uri)
+
+    def _search_scope(self, scope: str) -> Callable[[EmulatorAlbum], bool] | str | None:
+        """None: the whole account; a test of an album; or why the Scope is refused."""
+        path = re.sub(r"^https?://[^/]+", "", scope.strip()).rstrip("/")
+        if not path:
+            return None
+        nick = self.store.nickname
+        user_uri = f"{API}/user/{nick}"
+        folder_root = f"{API}/folder/user/{nick}"
+        if path == user_uri or path == f"{API}/node/{root_node_id(self.store)}":
+            return None
+        if path.startswith(f"{API}/user/") and "!" not in path:
+            return "Not Found"
+        if path == folder_root or path.startswith(folder_root + "/"):
+            folder = path[len(folder_root) :].strip("/")
+            if not folder:
+                return None
+            return lambda a: (a.folder.strip("/") + "/").startswith(folder + "/")
+        if path.startswith(f"{API}/node/"):
+            node = path[len(f"{API}/node/") :]
+            keys = {a.album_key for a in self.store.albums if a.node_id == node}
+            return (lambda a: a.album_key in keys) if keys else "Not Found"
+        return "Scope must be the URI of a Folder, Node, or User"
 
     def album_fault(self, call: _Call, key: str, endpoint: _Endpoint) -> Response | None:
         fault = self.state.faults.album_fault(key, call.method)
@@ -414,7 +517,15 @@ class _Handlers:
                 for other in self.store.albums
             ):
                 return _error(call, 409, "Conflict: UrlName already used in this folder", endpoint)
-            if "Name" in changes:
+            lost = self.state.faults.lost_patch_answer(key)
+            if "Name" in changes and lost is not None and lost.land_after != 0:
+                # Received, not applied yet: it lands later, whatever the client hears.
+                self.state.faults.hold_patch(key, changes["Name"])
+                if lost.land_after is not None:
+                    timer = threading.Timer(lost.land_after, self.state.land_held_patch, [key])
+                    timer.daemon = True
+                    timer.start()
+            elif "Name" in changes:
                 self.store.rename(key, changes["Name"])
             if "UrlName" in changes:
                 self.store.set_url_name(key, changes["UrlName"])
@@ -422,6 +533,8 @@ class _Handlers:
         fault = self.state.faults.album_fault(key, "PATCH")
         if fault is not None and fault.apply_patch:
             return _error(call, fault.status, endpoint=endpoint)
+        if lost is not None:
+            return _error(call, lost.status, endpoint=endpoint)
         return _envelope(call, endpoint, body=body)
 
     def album_images(self, call: _Call, key: str) -> Response:
@@ -461,6 +574,36 @@ class _Handlers:
         return _envelope(call, endpoint, code=301, headers={"Location": location})
 
 
+def _page_of(
+    ascending: list[EmulatorAlbum], start: int, count: int, *, descending: bool
+) -> list[EmulatorAlbum]:
+    """Items ``start``..``start + count - 1`` (1-based) of the list in the asked direction."""
+    if not descending:
+        return ascending[start - 1 : start - 1 + count]
+    total = len(ascending)
+    high = total - start + 1  # exclusive end in the ascending list
+    low = max(0, high - count)
+    return ascending[low:high][::-1] if high > 0 else []
+
+
+def _search_text(album: EmulatorAlbum) -> str:
+    # Name, Title (the same here), UrlName; Description and Keywords are empty.
+    return f"{album.name} {album.url_name}".casefold()
+
+
+def _matches(album: EmulatorAlbum, words: list[str]) -> bool:
+    text = _search_text(album)
+    return all(w in text for w in words)
+
+
+def _rank(album: EmulatorAlbum, words: list[str]) -> tuple[int, int]:
+    """Ascending sort key: whole words of the Name count most, then the phrase."""
+    name_words = [w.casefold() for w in _WORD.findall(album.name)]
+    whole = sum(1 for w in words if w in name_words)
+    phrase = 1 if " ".join(words) in album.name.casefold() else 0
+    return (whole, phrase)
+
+
 def _patch_fields(raw_body: bytes, content_type: str) -> dict[str, Any]:
     if "application/x-www-form-urlencoded" in content_type:
         return dict(parse_qsl(raw_body.decode("utf-8"), keep_blank_values=True))
@@ -478,6 +621,7 @@ def _patch_fields(raw_body: bytes, content_type: str) -> dict[str, Any]:
 def _route(handlers: _Handlers, call: _Call) -> Response:
     routes: list[tuple[re.Pattern[str] | str, dict[str, Callable[..., Response]]]] = [
         ("!authuser", {"GET": handlers.authuser}),
+        ("/album!search", {"GET": handlers.album_search}),
         (_USER, {"GET": handlers.user}),
         (_USER_ALBUMS, {"GET": handlers.user_albums}),
         (_ALBUM, {"GET": handlers.album, "PATCH": handlers.patch_album}),
@@ -531,6 +675,9 @@ def create_app(state: EmulatorState) -> Starlette:
             await asyncio.sleep(delay)
         raw_body = await request.body()
         response = _answer(state, handlers, request, full_path, raw_query, raw_body, started)
+        stall = _patch_stall(state, request.method, full_path)
+        if stall > 0:
+            await asyncio.sleep(stall)  # the client's time-out comes first: the answer is lost
         entry.status = response.status_code
         return response
 
@@ -543,6 +690,17 @@ def create_app(state: EmulatorState) -> Starlette:
             )
         ]
     )
+
+
+def _patch_stall(state: EmulatorState, method: str, full_path: str) -> float:
+    """Seconds a PATCH of an album waits before its answer (a lost-answer fault)."""
+    if method != "PATCH" or not full_path.startswith(API + "/album/"):
+        return 0.0
+    key = full_path[len(API + "/album/") :]
+    if "/" in key or "!" in key:
+        return 0.0
+    lost = state.faults.lost_patch_answer(key)
+    return lost.stall_seconds if lost else 0.0
 
 
 def _answer(

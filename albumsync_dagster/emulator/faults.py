@@ -1,4 +1,4 @@
-"""Fault knobs of the emulator: rate limit, 5xx errors, latency, failing albums.
+"""Fault knobs of the emulator: rate limit, 5xx errors, latency, failing albums, lost answers.
 
 Every knob can be set before the server starts or changed while it runs (tests do);
 ``Faults`` is shared by the server thread and the test thread, hence the lock.
@@ -35,6 +35,21 @@ class AlbumFault:
 
 
 @dataclass(frozen=True, slots=True)
+class LostPatchAnswer:
+    """How a PATCH of one album loses its answer while the rename still happens (or later).
+
+    ``status`` the answer sent (a 5xx), after ``stall_seconds`` (longer than the client's
+    time-out: the client gives up first and never reads it). ``land_after`` seconds after
+    the PATCH arrived the rename is applied; None keeps it held until
+    :meth:`Faults.land_held_patches` (a rename landing as late as a test likes).
+    """
+
+    status: int = 504
+    stall_seconds: float = 0.0
+    land_after: float | None = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class RateDecision:
     """The rate limiter's verdict on one request, and the values of its headers."""
 
@@ -61,6 +76,8 @@ class Faults:
         self._window_start: float | None = None
         self._window_used = 0
         self._albums: dict[str, AlbumFault] = {}
+        self._lost_answers: dict[str, LostPatchAnswer] = {}
+        self._held: dict[str, str] = {}  # album key -> name of a PATCH not applied yet
 
     # ------------------------------------------------------------------ knobs
 
@@ -120,6 +137,42 @@ class Faults:
         with self._lock:
             self._albums[album_key] = AlbumFault(status, wanted, apply_patch)
 
+    def lose_patch_answer(
+        self,
+        album_key: str,
+        *,
+        status: int = 504,
+        stall_seconds: float = 0.0,
+        land_after: float | None = 0.0,
+    ) -> None:
+        """PATCHes of this album get no usable answer, yet SmugMug applies them (at once,
+        ``land_after`` seconds later, or when :meth:`land_held_patches` is called)."""
+        _check_5xx(status)
+        if stall_seconds < 0 or (land_after is not None and land_after < 0):
+            raise ValueError("stall_seconds and land_after must be >= 0")
+        with self._lock:
+            self._lost_answers[album_key] = LostPatchAnswer(status, stall_seconds, land_after)
+
+    def lost_patch_answer(self, album_key: str) -> LostPatchAnswer | None:
+        """The lost-answer fault of this album's PATCH, or None."""
+        with self._lock:
+            return self._lost_answers.get(album_key)
+
+    def hold_patch(self, album_key: str, name: str) -> None:
+        """Keep a PATCH's new name until it lands (the app calls this)."""
+        with self._lock:
+            self._held[album_key] = name
+
+    def take_held_patch(self, album_key: str) -> str | None:
+        """The held name of this album's PATCH, removed; None when none is held."""
+        with self._lock:
+            return self._held.pop(album_key, None)
+
+    def held_patches(self) -> dict[str, str]:
+        """PATCHes received and not applied yet: album key -> name."""
+        with self._lock:
+            return dict(self._held)
+
     def delete_album(self, album_key: str) -> None:
         """Answer 404 for this album, as SmugMug does for a deleted one."""
         self.fail_album(album_key, status=404)
@@ -128,6 +181,7 @@ class Faults:
         """Stop failing this album."""
         with self._lock:
             self._albums.pop(album_key, None)
+            self._lost_answers.pop(album_key, None)
 
     def reset(self) -> None:
         """Turn every knob off."""
@@ -141,6 +195,7 @@ class Faults:
             self._window_start = None
             self._window_used = 0
             self._albums.clear()
+            self._lost_answers.clear()
             self._random = random.Random(self._seed)
 
     # ------------------------------------------------------------------ used by the app
@@ -181,6 +236,15 @@ class Faults:
         if fault is None or method.upper() not in fault.methods:
             return None
         return fault
+
+    def hidden_album_keys(self) -> frozenset[str]:
+        """Albums answering 404 to GET (as if deleted): left out of every listing."""
+        with self._lock:
+            return frozenset(
+                key
+                for key, fault in self._albums.items()
+                if fault.status == 404 and "GET" in fault.methods
+            )
 
     def current_latency(self) -> float:
         """Seconds to wait before answering."""

@@ -87,7 +87,7 @@ def user_object(store: EmulatorStore) -> dict[str, Any]:
                 f"{base}!profile", "User's profile information", "UserProfile", "UserProfile"
             ),
             "Node": link(
-                f"{API}/node/{_token(f'root:{nick}', 5)}", "Node with the given id.", "Node", "Node"
+                f"{API}/node/{root_node_id(store)}", "Node with the given id.", "Node", "Node"
             ),
             "Folder": link(
                 f"{API}/folder/user/{nick}",
@@ -486,6 +486,83 @@ def options_for(
         "MediaTypes": MEDIA_TYPES,
         "Path": [{"type": "path", "text": "api"}, {"type": "path", "text": "v2"}, *path_parts],
     }
+
+
+SEARCH_SORT_METHODS = ("Rank", "LastUpdated")
+SEARCH_SORT_DIRECTIONS = ("Ascending", "Descending")
+
+
+def album_search_options(values: dict[str, str]) -> dict[str, Any]:
+    """``album!search``'s ``Options`` as the recorded answers show it, ``Value`` as asked."""
+    return {
+        "MethodDetails": {
+            "OPTIONS": {"Permissions": ["Read"]},
+            "GET": {"Permissions": ["Read"]},
+        },
+        "Methods": ["OPTIONS", "GET"],
+        "ParameterDescription": {
+            "Varchar": "Variable length text from MIN_CHARS to MAX_CHARS (MAX_CHARS = INFINITY "
+            "meaning arbitrary length)",
+            "Select": 'Select one option. Options should pass only the "Value".',
+            "Uri": "Absolute or relative URL, restricted to Locator(s) of the supplied URL if "
+            "not null.   Up to a MAX_LENGTH in length.",
+        },
+        "Parameters": {
+            "GET": [
+                {
+                    "Name": "Text",
+                    "Required": False,
+                    "ReadOnly": False,
+                    "Default": None,
+                    "Description": "Search all text fields",
+                    "Type": "Varchar",
+                    "MIN_CHARS": 0,
+                    "MAX_CHARS": "INFINITY",
+                    "Value": values.get("Text", ""),
+                },
+                {
+                    "Name": "SortMethod",
+                    "Required": False,
+                    "ReadOnly": False,
+                    "Default": "_score",
+                    "Type": "Select",
+                    "OPTIONS": list(SEARCH_SORT_METHODS),
+                    "MIN_COUNT": 1,
+                    "MAX_COUNT": 1,
+                    "Value": values.get("SortMethod", "Rank"),
+                },
+                {
+                    "Name": "SortDirection",
+                    "Required": False,
+                    "ReadOnly": False,
+                    "Default": "Descending",
+                    "Type": "Select",
+                    "OPTIONS": list(SEARCH_SORT_DIRECTIONS),
+                    "MIN_COUNT": 1,
+                    "MAX_COUNT": 1,
+                    "Value": values.get("SortDirection", "Descending"),
+                },
+                {
+                    "Name": "Scope",
+                    "Required": False,
+                    "ReadOnly": False,
+                    "Default": None,
+                    "Description": "The URI of a Folder, Node, or User to search within",
+                    "Type": "Uri",
+                    "MAX_LENGTH": "INFINITY",
+                    "Locator": [],
+                    "Value": values.get("Scope", ""),
+                },
+            ]
+        },
+        "MediaTypes": MEDIA_TYPES,
+        "Notes": ["_multiargs does not work at this endpoint"],
+    }
+
+
+def root_node_id(store: EmulatorStore) -> str:
+    """The NodeID of the account's root folder (the user's ``Node``)."""
+    return _token(f"root:{store.nickname}", 5)
 
 
 def _dimensions(key: str) -> tuple[int, int, int]:

@@ -21,6 +21,15 @@ Data file format (JSON; every time is ISO 8601 with an offset, SmugMug's form):
                                                   //   default 2024-01-01T00:00:00+00:00
       "last_updated": "2024-06-01T10:00:00+00:00",// optional: LastUpdated (default: newest
                                                   //   of date and the images' uploads)
+      "images_last_updated": "...",               // optional: ImagesLastUpdated (same default)
+      "generated_images": {                       // optional: images made on demand, listed
+        "count": 100,                             //   before "images" (generated_images.py):
+        "series": 17,                             //   optional, unique; default: next free
+        "first": "2024-05-30T22:00:00+00:00",     //   capture of image 0 (default: date;
+        "step_seconds": 30,                       //   null: none dated), then every step
+        "uploaded": "2024-05-31T01:00:00+00:00",  //   optional (default: date + 5 minutes)
+        "undated": [7, 90]                        //   optional: indexes without capture time
+      },
       "images": [                                 // in this order in album!images
         {
           "image_key": "Bq7Rt2M",                 // ImageKey (one home album per key)
@@ -45,19 +54,41 @@ one home entry (``origin`` other than ``Collected``). ``file_name`` defaults to
 later renames, as on SmugMug). ``EmulatorStore.to_file`` writes this format (with every
 optional field filled in); ``python -m albumsync_dagster.emulator --write-demo FILE``
 writes the demo account in it.
+
+An account of 100,000 albums of 100 photos is held as 100,000 album records whose images are
+``generated_images`` (about 0.6 KB an album; a listed image costs about 0.9 KB). The store
+keeps its indexes (home album of an image key, collecting albums, the LastUpdated order)
+up to date on every change, so an edit costs what it touches, not the account's size.
+
+SmugMug's clocks as the emulator keeps them: a rename (PATCH) or a new UrlName moves the
+album's ``LastUpdated``; uploading or removing images moves ``ImagesLastUpdated`` and NOT
+``LastUpdated``. That is what the recorded answers show: in every one ``ImagesLastUpdated``
+differs from ``LastUpdated``, mostly seconds after it (the upload ended after the album's
+last edit), in some years after it (``album_WJvpCp``: 2006 and 2017; an album of 0 images
+whose ImagesLastUpdated is 3 years younger). So a listing sorted by ``LastUpdated`` finds
+edits and renames, not new photos. ``EmulatorStore(images_move_last_updated=True)`` makes
+uploads move both, for comparison. Times come from ``EmulatorStore.clock`` (replace it to
+control them).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
+
+from albumsync_dagster.emulator.generated_images import (
+    MAX_SERIES,
+    GeneratedImages,
+    decode_generated_key,
+    image_key_for,
+    stable_token,
+)
 
 DEFAULT_CREDENTIALS: dict[str, str] = {
     # Local stand-ins, not secrets: the emulator only ever listens on a local interface.
@@ -68,6 +99,7 @@ DEFAULT_CREDENTIALS: dict[str, str] = {
 }
 ORIGINS = ("Album", "Collected")
 _DEFAULT_ALBUM_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+_DEFAULT_STEP_SECONDS = 30
 
 
 class DataFileError(ValueError):
@@ -115,6 +147,79 @@ class AlbumEntry:
     origin: str = "Album"
 
 
+def generated_entry(spec: GeneratedImages, index: int) -> AlbumEntry:
+    """Entry ``index`` of a generated album (made now, not kept)."""
+    return AlbumEntry(
+        EmulatorImage(spec.key(index), spec.file_name(index), spec.taken(index), spec.uploaded)
+    )
+
+
+class AlbumEntries(Sequence[AlbumEntry]):
+    """An album's images in order: the generated ones (if any), then those listed one by one.
+
+    Reads like a list (``len``, indexes, slices, iteration); generated entries are built
+    as they are read.
+    """
+
+    __slots__ = ("generated", "listed")
+
+    def __init__(
+        self, listed: Iterable[AlbumEntry] = (), generated: GeneratedImages | None = None
+    ) -> None:
+        self.listed: list[AlbumEntry] = list(listed)
+        self.generated = generated
+
+    @property
+    def generated_count(self) -> int:
+        """How many of the entries come from the formula."""
+        return self.generated.count if self.generated is not None else 0
+
+    def __len__(self) -> int:
+        return self.generated_count + len(self.listed)
+
+    @overload
+    def __getitem__(self, index: int) -> AlbumEntry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[AlbumEntry]: ...
+
+    def __getitem__(self, index: int | slice) -> AlbumEntry | list[AlbumEntry]:
+        if isinstance(index, slice):
+            return [self._at(i) for i in range(*index.indices(len(self)))]
+        size = len(self)
+        position = index + size if index < 0 else index
+        if not 0 <= position < size:
+            raise IndexError("album entry index out of range")
+        return self._at(position)
+
+    def _at(self, position: int) -> AlbumEntry:
+        made = self.generated_count
+        if position < made:
+            assert self.generated is not None
+            return generated_entry(self.generated, position)
+        return self.listed[position - made]
+
+    def __iter__(self) -> Iterator[AlbumEntry]:
+        if self.generated is not None:
+            for i in range(self.generated.count):
+                yield generated_entry(self.generated, i)
+        yield from self.listed
+
+    def image_keys(self) -> Iterator[str]:
+        """The ImageKeys in order, without building entries for generated images."""
+        if self.generated is not None:
+            yield from self.generated.keys()
+        for entry in self.listed:
+            yield entry.image.image_key
+
+    def append(self, entry: AlbumEntry) -> None:
+        """Add a listed image at the end."""
+        self.listed.append(entry)
+
+    def __repr__(self) -> str:
+        return f"AlbumEntries(generated={self.generated_count}, listed={len(self.listed)})"
+
+
 @dataclass(slots=True)
 class EmulatorAlbum:
     """One album. ``date`` is its creation time; ``last_updated`` moves with edits."""
@@ -126,7 +231,11 @@ class EmulatorAlbum:
     last_updated: datetime
     images_last_updated: datetime
     folder: str = ""
-    entries: list[AlbumEntry] = field(default_factory=list)
+    entries: AlbumEntries = field(default_factory=AlbumEntries)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.entries, AlbumEntries):
+            self.entries = AlbumEntries(self.entries)
 
     @property
     def url_path(self) -> str:
@@ -137,7 +246,7 @@ class EmulatorAlbum:
     @property
     def node_id(self) -> str:
         """A stable NodeID derived from the album key (SmugMug's are opaque too)."""
-        return _stable_token(f"node:{self.album_key}", 6)
+        return stable_token(f"node:{self.album_key}", 6)
 
 
 def format_time(value: datetime) -> str:
@@ -167,18 +276,18 @@ def url_name_for(name: str) -> str:
     return text
 
 
-def _stable_token(seed: str, length: int) -> str:
-    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-    digest = hashlib.sha256(seed.encode()).digest()
-    return "".join(alphabet[b % len(alphabet)] for b in digest[:length])
-
-
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
 class EmulatorStore:
-    """The account the emulator serves. Thread-safe: the server thread and tests share it."""
+    """The account the emulator serves. Thread-safe: the server thread and tests share it.
+
+    ``clock`` gives the time edits are stamped with (default: now, whole seconds);
+    ``images_move_last_updated`` makes image uploads and removals move LastUpdated too
+    (SmugMug does not: see the module docstring); ``version`` grows with every edit (the
+    server caches orderings by it).
+    """
 
     def __init__(
         self,
@@ -188,19 +297,32 @@ class EmulatorStore:
         credentials: EmulatorCredentials | None = None,
         user_name: str | None = None,
         timezone: str = "UTC",
+        clock: Callable[[], datetime] | None = None,
+        images_move_last_updated: bool = False,
     ) -> None:
         self.nickname = nickname
         self.user_name = user_name or nickname
         self.timezone = timezone
         self.credentials = credentials or EmulatorCredentials(**DEFAULT_CREDENTIALS)
+        self.clock: Callable[[], datetime] = clock or _now
+        self.images_move_last_updated = images_move_last_updated
         self.lock = threading.RLock()
+        self.version = 0
         self._albums: dict[str, EmulatorAlbum] = {}
-        # image key -> (image, home album); rebuilt after albums or their images change.
-        self._image_index: dict[str, tuple[EmulatorImage, EmulatorAlbum]] | None = None
+        # Listed home images by key; generated ones are found from their key (_series).
+        self._homes: dict[str, tuple[EmulatorImage, EmulatorAlbum]] = {}
+        self._series: dict[int, EmulatorAlbum] = {}
+        # Image key -> the (album, entry) pairs that only collect it, in account order.
+        self._collected: dict[str, list[tuple[EmulatorAlbum, AlbumEntry]]] = {}
+        self._by_last_updated: tuple[int, list[EmulatorAlbum]] | None = None
         for album in albums:
             if album.album_key in self._albums:
                 raise DataFileError(f"album key {album.album_key!r} appears twice")
             self._albums[album.album_key] = album
+        for album in self._albums.values():
+            self._index_homes(album, album.entries.listed)
+        for album in self._albums.values():
+            self._index_collected(album, album.entries.listed)
 
     # ------------------------------------------------------------------ reading
 
@@ -221,27 +343,45 @@ class EmulatorStore:
             return self._albums[album_key].name
 
     def image(self, image_key: str) -> tuple[EmulatorImage, EmulatorAlbum] | None:
-        """An image and its home album (where its Origin is not Collected), or None."""
-        with self.lock:
-            if self._image_index is None:
-                self._image_index = self._build_image_index()
-            return self._image_index.get(image_key)
+        """An image and its home album (where its Origin is not Collected), or None.
 
-    def _build_image_index(self) -> dict[str, tuple[EmulatorImage, EmulatorAlbum]]:
-        index: dict[str, tuple[EmulatorImage, EmulatorAlbum]] = {}
-        for album in self._albums.values():
-            for entry in album.entries:
-                key = entry.image.image_key
-                # The home album wins over any album that only collects the image.
-                if entry.origin != "Collected" or key not in index:
-                    index[key] = (entry.image, album)
-        return index
+        An image only collected (its home is not in the account) comes with the first
+        album collecting it.
+        """
+        with self.lock:
+            found = self._homes.get(image_key) or self._generated_home(image_key)
+            if found is not None:
+                return found
+            collecting = self._collected.get(image_key)
+            if collecting:
+                album, entry = collecting[0]
+                return entry.image, album
+            return None
+
+    def image_keys(self, album_key: str) -> list[str]:
+        """The album's ImageKeys in listing order; KeyError when there is no such album."""
+        with self.lock:
+            return list(self._albums[album_key].entries.image_keys())
 
     @property
     def image_count(self) -> int:
         """Album entries in the account (a collected image counts in each album)."""
         with self.lock:
             return sum(len(a.entries) for a in self._albums.values())
+
+    def albums_by_last_updated(self) -> list[EmulatorAlbum]:
+        """The albums oldest-changed first (ties by AlbumKey); cached until the next edit."""
+        with self.lock:
+            cached = self._by_last_updated
+            if cached is None or cached[0] != self.version:
+                ordered = sorted(self._albums.values(), key=lambda a: (a.last_updated, a.album_key))
+                cached = (self.version, ordered)
+                self._by_last_updated = cached
+            return cached[1]
+
+    def now(self) -> datetime:
+        """The time an edit made now is stamped with."""
+        return self.clock().astimezone(UTC).replace(microsecond=0)
 
     # ------------------------------------------------------------------ writing
 
@@ -250,7 +390,8 @@ class EmulatorStore:
         with self.lock:
             album = self._albums[album_key]
             album.name = name
-            album.last_updated = when or _now()
+            album.last_updated = when or self.now()
+            self.version += 1
             return album
 
     def rename_by_hand(self, album_key: str, name: str) -> None:
@@ -262,43 +403,217 @@ class EmulatorStore:
         with self.lock:
             album = self._albums[album_key]
             album.url_name = url_name
-            album.last_updated = _now()
+            album.last_updated = self.now()
+            self.version += 1
+            return album
+
+    def touch(
+        self,
+        album_key: str,
+        *,
+        last_updated: datetime | None = None,
+        images_last_updated: datetime | None = None,
+    ) -> EmulatorAlbum:
+        """Set an album's LastUpdated and/or ImagesLastUpdated to given times (tests, benches)."""
+        with self.lock:
+            album = self._albums[album_key]
+            if last_updated is not None:
+                album.last_updated = last_updated.astimezone(UTC)
+            if images_last_updated is not None:
+                album.images_last_updated = images_last_updated.astimezone(UTC)
+            self.version += 1
             return album
 
     def add_album(self, album: Mapping[str, Any] | EmulatorAlbum) -> EmulatorAlbum:
         """Add an album (an ``EmulatorAlbum`` or a data-file album dict) at the end."""
         with self.lock:
             if not isinstance(album, EmulatorAlbum):
-                album = _album_from_dict(album, len(self._albums))
+                album = _album_from_dict(album, len(self._albums), self._next_series)
             if album.album_key in self._albums:
                 raise ValueError(f"album key {album.album_key!r} already exists")
+            self._check_new_homes(album, album.entries.listed)
             self._albums[album.album_key] = album
-            self._resolve_and_reindex()
+            self._index_homes(album, album.entries.listed)
+            self._index_collected(album, album.entries.listed)
+            self.version += 1
             return album
 
     def add_images(self, album_key: str, images: Iterable[Mapping[str, Any]]) -> None:
-        """Upload images to an album (data-file image dicts); moves its ImagesLastUpdated."""
+        """Upload images to an album (data-file image dicts); moves its ImagesLastUpdated.
+
+        Nothing changes when one of them is refused.
+        """
+        with self.lock:
+            self._add_entries(self._albums[album_key], images, self.now())
+
+    def _add_entries(
+        self, album: EmulatorAlbum, images: Iterable[Mapping[str, Any]], now: datetime
+    ) -> None:
+        new: list[AlbumEntry] = []
+        for i, raw in enumerate(images):
+            entry = _entry_from_dict(raw, f"album {album.album_key!r} new image {i}", now)
+            if "uploaded" not in raw:
+                entry.image = replace(entry.image, uploaded=now)
+            new.append(entry)
+        self._check_new_homes(album, new)
+        for entry in new:
+            album.entries.append(entry)
+        self._index_homes(album, new)
+        self._index_collected(album, new)
+        self._images_changed(album, now)
+
+    def upload_images(
+        self,
+        album_key: str,
+        count: int,
+        *,
+        first: datetime | None = None,
+        step_seconds: int = _DEFAULT_STEP_SECONDS,
+    ) -> list[str]:
+        """Upload ``count`` new photos (captured from ``first``, default now); their keys."""
         with self.lock:
             album = self._albums[album_key]
-            now = _now()
-            for i, raw in enumerate(images):
-                entry = _entry_from_dict(raw, f"album {album_key!r} new image {i}", now)
-                if "uploaded" not in raw:
-                    entry.image = replace(entry.image, uploaded=now)
-                album.entries.append(entry)
-            album.images_last_updated = now
-            album.last_updated = now
-            self._resolve_and_reindex()
+            start = len(album.entries)
+            now = self.now()
+            taken = first or now
+            keys = [image_key_for(album_key, start + i) for i in range(count)]
+            self._add_entries(
+                album,
+                [
+                    {
+                        "image_key": key,
+                        "file_name": f"IMG_{start + i + 1:04d}.JPG",
+                        "date_time_original": format_time(
+                            taken + timedelta(seconds=i * step_seconds)
+                        ),
+                    }
+                    for i, key in enumerate(keys)
+                ],
+                now,
+            )
+            return keys
+
+    def remove_images(self, album_key: str, image_keys: Iterable[str]) -> None:
+        """Remove images from an album; moves its ImagesLastUpdated.
+
+        KeyError (nothing changed) when the album does not list one of them.
+        """
+        with self.lock:
+            album = self._albums[album_key]
+            gone = set(image_keys)
+            missing = gone - set(album.entries.image_keys())
+            if missing:
+                raise KeyError(f"album {album_key!r} has no image(s) {sorted(missing)}")
+            if album.entries.generated is not None and any(
+                decode_generated_key(k) is not None for k in gone
+            ):
+                self._materialize(album)
+            kept: list[AlbumEntry] = []
+            for entry in album.entries.listed:
+                if entry.image.image_key in gone:
+                    self._unindex_entry(album, entry)
+                else:
+                    kept.append(entry)
+            album.entries.listed = kept
+            self._images_changed(album, self.now())
 
     def delete_album(self, album_key: str) -> None:
         """Remove an album (its URLs answer 404 from now on)."""
         with self.lock:
-            del self._albums[album_key]
-            self._image_index = None
+            album = self._albums.pop(album_key)
+            generated = album.entries.generated
+            if generated is not None:
+                self._series.pop(generated.series, None)
+            for entry in album.entries.listed:
+                self._unindex_entry(album, entry)
+            self.version += 1
 
-    def _resolve_and_reindex(self) -> None:
-        _resolve_collected(list(self._albums.values()))
-        self._image_index = None
+    def _images_changed(self, album: EmulatorAlbum, now: datetime) -> None:
+        album.images_last_updated = now
+        if self.images_move_last_updated:
+            album.last_updated = now
+        self.version += 1
+
+    # ------------------------------------------------------------------ indexes
+
+    def _generated_home(self, image_key: str) -> tuple[EmulatorImage, EmulatorAlbum] | None:
+        decoded = decode_generated_key(image_key)
+        if decoded is None:
+            return None
+        series, index = decoded
+        album = self._series.get(series)
+        spec = album.entries.generated if album is not None else None
+        if album is None or spec is None or spec.series != series or index >= spec.count:
+            return None
+        return generated_entry(spec, index).image, album
+
+    def _next_series(self) -> int:
+        return max(self._series, default=0) + 1
+
+    def _check_new_homes(self, album: EmulatorAlbum, entries: Sequence[AlbumEntry]) -> None:
+        generated = album.entries.generated
+        if generated is not None and self._series.get(generated.series, album) is not album:
+            raise DataFileError(f"generated image series {generated.series} is already used")
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.origin == "Collected":
+                continue
+            key = entry.image.image_key
+            if key in seen or key in self._homes or self._generated_home(key) is not None:
+                raise DataFileError(_two_homes(key))
+            seen.add(key)
+
+    def _index_homes(self, album: EmulatorAlbum, entries: Sequence[AlbumEntry]) -> None:
+        generated = album.entries.generated
+        if generated is not None:
+            owner = self._series.setdefault(generated.series, album)
+            if owner is not album:
+                raise DataFileError(f"generated image series {generated.series} is used twice")
+        for entry in entries:
+            if entry.origin == "Collected":
+                continue
+            key = entry.image.image_key
+            if key in self._homes:
+                raise DataFileError(_two_homes(key))
+            self._homes[key] = (entry.image, album)
+            # Albums that collect it show the home's file from now on.
+            for _, collecting in self._collected.get(key, ()):
+                collecting.image = entry.image
+
+    def _index_collected(self, album: EmulatorAlbum, entries: Sequence[AlbumEntry]) -> None:
+        for entry in entries:
+            if entry.origin != "Collected":
+                continue
+            key = entry.image.image_key
+            home = self._homes.get(key) or self._generated_home(key)
+            if home is not None:
+                entry.image = home[0]
+            elif not entry.image.file_name:
+                entry.image = replace(entry.image, file_name=f"{key}.jpg")
+            self._collected.setdefault(key, []).append((album, entry))
+
+    def _unindex_entry(self, album: EmulatorAlbum, entry: AlbumEntry) -> None:
+        key = entry.image.image_key
+        if entry.origin == "Collected":
+            refs = [r for r in self._collected.get(key, ()) if r[1] is not entry]
+            if refs:
+                self._collected[key] = refs
+            else:
+                self._collected.pop(key, None)
+        elif self._homes.get(key, (None, None))[1] is album:
+            del self._homes[key]
+
+    def _materialize(self, album: EmulatorAlbum) -> None:
+        """Turn an album's generated images into listed ones (before removing some)."""
+        generated = album.entries.generated
+        if generated is None:
+            return
+        made = [generated_entry(generated, i) for i in range(generated.count)]
+        album.entries.generated = None
+        album.entries.listed[:0] = made
+        self._series.pop(generated.series, None)
+        for entry in made:
+            self._homes[entry.image.image_key] = (entry.image, album)
 
     # ------------------------------------------------------------------ data file
 
@@ -326,8 +641,8 @@ class EmulatorStore:
         raw_albums = data.get("albums", [])
         if not isinstance(raw_albums, list):
             raise DataFileError("'albums' must be a list")
-        albums = [_album_from_dict(raw, i) for i, raw in enumerate(raw_albums)]
-        _resolve_collected(albums)
+        next_series = _series_counter(raw_albums)
+        albums = [_album_from_dict(raw, i, next_series) for i, raw in enumerate(raw_albums)]
         return cls(
             nickname=nickname,
             albums=albums,
@@ -364,7 +679,72 @@ class EmulatorStore:
         )
 
 
-def _album_from_dict(raw: object, index: int) -> EmulatorAlbum:
+def _two_homes(image_key: str) -> str:
+    return (
+        f"image {image_key!r} has two home albums "
+        "(mark every album but one with origin 'Collected')"
+    )
+
+
+def _series_counter(raw_albums: list[Any]) -> Callable[[], int]:
+    """Numbers for generated albums that give none: after every number the file gives."""
+    given = [
+        raw["generated_images"]["series"]
+        for raw in raw_albums
+        if isinstance(raw, Mapping)
+        and isinstance(raw.get("generated_images"), Mapping)
+        and isinstance(raw["generated_images"].get("series"), int)
+    ]
+    following = [max(given, default=0)]
+
+    def next_series() -> int:
+        following[0] += 1
+        return following[0]
+
+    return next_series
+
+
+def _generated_from_dict(
+    raw: object, where: str, date: datetime, next_series: Callable[[], int]
+) -> GeneratedImages:
+    where = f"{where} generated_images"
+    if not isinstance(raw, Mapping):
+        raise DataFileError(f"{where}: expected an object")
+    count = raw.get("count")
+    if not isinstance(count, int) or count < 0:
+        raise DataFileError(f"{where}: 'count' must be a non-negative integer")
+    series = raw.get("series")
+    if series is None:
+        series = next_series()
+    if not isinstance(series, int) or not 1 <= series < MAX_SERIES:
+        raise DataFileError(f"{where}: 'series' must be an integer within 1..{MAX_SERIES - 1}")
+    step = raw.get("step_seconds", _DEFAULT_STEP_SECONDS)
+    if not isinstance(step, int):
+        raise DataFileError(f"{where}: 'step_seconds' must be an integer")
+    undated = raw.get("undated", [])
+    if not isinstance(undated, list) or not all(isinstance(i, int) for i in undated):
+        raise DataFileError(f"{where}: 'undated' must be a list of image indexes")
+    first = raw["first"] if "first" in raw else format_time(date)
+    try:
+        return GeneratedImages(
+            series=series,
+            count=count,
+            first=None if first is None else parse_time(first, f"{where} first"),
+            step_seconds=step,
+            uploaded=(
+                parse_time(raw["uploaded"], f"{where} uploaded")
+                if raw.get("uploaded")
+                else date + timedelta(minutes=5)
+            ),
+            undated=frozenset(undated),
+        )
+    except ValueError as exc:
+        if isinstance(exc, DataFileError):
+            raise
+        raise DataFileError(f"{where}: {exc}") from exc
+
+
+def _album_from_dict(raw: object, index: int, next_series: Callable[[], int]) -> EmulatorAlbum:
     where = f"albums[{index}]"
     if not isinstance(raw, Mapping):
         raise DataFileError(f"{where}: expected an object")
@@ -386,7 +766,15 @@ def _album_from_dict(raw: object, index: int) -> EmulatorAlbum:
     entries = [
         _entry_from_dict(img, f"{where} images[{i}]", date) for i, img in enumerate(raw_images)
     ]
-    newest_upload = max((e.image.uploaded for e in entries), default=date)
+    generated = (
+        _generated_from_dict(raw["generated_images"], where, date, next_series)
+        if raw.get("generated_images") is not None
+        else None
+    )
+    uploads = [e.image.uploaded for e in entries]
+    if generated is not None and generated.count:
+        uploads.append(generated.uploaded)
+    newest_upload = max(uploads, default=date)
     return EmulatorAlbum(
         album_key=key,
         name=name,
@@ -397,9 +785,13 @@ def _album_from_dict(raw: object, index: int) -> EmulatorAlbum:
             if raw.get("last_updated")
             else max(date, newest_upload)
         ),
-        images_last_updated=max(date, newest_upload),
+        images_last_updated=(
+            parse_time(raw["images_last_updated"], f"{where} images_last_updated")
+            if raw.get("images_last_updated")
+            else max(date, newest_upload)
+        ),
         folder=str(raw.get("folder") or ""),
-        entries=entries,
+        entries=AlbumEntries(entries, generated),
     )
 
 
@@ -434,27 +826,6 @@ def _entry_from_dict(raw: object, where: str, album_date: datetime) -> AlbumEntr
     return entry
 
 
-def _resolve_collected(albums: list[EmulatorAlbum]) -> None:
-    homes: dict[str, EmulatorImage] = {}
-    for album in albums:
-        for entry in album.entries:
-            if entry.origin != "Collected":
-                if entry.image.image_key in homes:
-                    raise DataFileError(
-                        f"image {entry.image.image_key!r} has two home albums "
-                        "(mark every album but one with origin 'Collected')"
-                    )
-                homes[entry.image.image_key] = entry.image
-    for album in albums:
-        for entry in album.entries:
-            if entry.origin == "Collected":
-                home = homes.get(entry.image.image_key)
-                if home is not None:
-                    entry.image = home
-                elif not entry.image.file_name:
-                    entry.image = replace(entry.image, file_name=f"{entry.image.image_key}.jpg")
-
-
 def _album_to_dict(album: EmulatorAlbum) -> dict[str, Any]:
     out: dict[str, Any] = {
         "key": album.album_key,
@@ -462,11 +833,22 @@ def _album_to_dict(album: EmulatorAlbum) -> dict[str, Any]:
         "url_name": album.url_name,
         "date": format_time(album.date),
         "last_updated": format_time(album.last_updated),
+        "images_last_updated": format_time(album.images_last_updated),
     }
     if album.folder:
         out["folder"] = album.folder
+    generated = album.entries.generated
+    if generated is not None:
+        out["generated_images"] = {
+            "series": generated.series,
+            "count": generated.count,
+            "first": format_time(generated.first) if generated.first else None,
+            "step_seconds": generated.step_seconds,
+            "uploaded": format_time(generated.uploaded),
+            "undated": sorted(generated.undated),
+        }
     images = []
-    for entry in album.entries:
+    for entry in album.entries.listed:
         img = entry.image
         images.append(
             {

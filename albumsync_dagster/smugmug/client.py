@@ -20,6 +20,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from urllib.parse import quote, urljoin
 
 import httpx
 
+from albumsync_dagster.settings import smugmug_timeout_seconds
 from albumsync_dagster.smugmug.envelope import Envelope, error_for_status, parse_envelope
 from albumsync_dagster.smugmug.errors import (
     SmugMugConfigError,
@@ -63,7 +65,8 @@ DEFAULT_REQUESTS_PER_SECOND = 10.0
 # Pages it sends, so asking for much is safe and saves requests.
 DEFAULT_ALBUM_PAGE_SIZE = 100
 DEFAULT_IMAGE_PAGE_SIZE = 1000
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=DEFAULT_CONNECT_TIMEOUT)
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_VARIABLES = (
@@ -216,7 +219,8 @@ class SmugMugClient:
 
         Reads SMUGMUG_BASE_URL (default https://api.smugmug.com), the four credentials
         (required), SMUGMUG_NICKNAME (default: the token's user) and
-        SMUGMUG_REQUESTS_PER_SECOND (default 10; 0 disables the limit). Keyword
+        SMUGMUG_REQUESTS_PER_SECOND (default 10; 0 disables the limit), SMUGMUG_TIMEOUT_SECONDS
+        (per request, default 30; connecting at most 10 of them). Keyword
         ``options`` override them and reach the constructor (``transport``, ``timeout``...).
         """
         env = os.environ if environ is None else environ
@@ -244,6 +248,11 @@ class SmugMugClient:
                 ) from None
             if settings["requests_per_second"] < 0:
                 raise SmugMugConfigError("SMUGMUG_REQUESTS_PER_SECOND must not be negative")
+        try:
+            timeout = smugmug_timeout_seconds(env)
+        except ValueError as exc:
+            raise SmugMugConfigError(str(exc)) from None
+        settings["timeout"] = httpx.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
         settings.update(options)
         return cls(**settings)
 
@@ -372,6 +381,60 @@ class SmugMugClient:
     def list_user_albums(self, nickname: str | None = None) -> list[Album]:
         """:meth:`iter_user_albums` as a list."""
         return list(self.iter_user_albums(nickname))
+
+    def iter_albums_changed_since(
+        self, since: datetime | None, nickname: str | None = None
+    ) -> Iterator[Album]:
+        """The account's albums newest-changed first, down to the first one whose
+        ``LastUpdated`` is older than ``since`` (None: every album).
+
+        One ``album!search`` walk (``Scope`` the user, ``SortMethod=LastUpdated``,
+        ``SortDirection=Descending``), 100 albums a page, stopped at that album: n albums
+        changed since ``since`` cost ceil((n + 1) / 100) requests. An album moved to the
+        front while the walk runs may be listed twice by SmugMug; it is yielded once. An
+        album without ``LastUpdated`` is yielded and does not stop the walk.
+
+        ``LastUpdated`` moves with edits (a rename, a new UrlName), not with uploads: an
+        album whose photos changed keeps its place (its ``ImagesLastUpdated`` moves), as
+        the recorded answers show. Find those by comparing ``ImagesLastUpdated``.
+        """
+        bound = since if since is None or since.tzinfo is not None else since.replace(tzinfo=UTC)
+        seen: set[str] = set()
+        for album in self._search_albums_by_last_updated(nickname):
+            if album.album_key in seen:
+                continue
+            seen.add(album.album_key)
+            changed = album.last_updated
+            if bound is not None and changed is not None and changed < bound:
+                return
+            yield album
+
+    def _search_albums_by_last_updated(self, nickname: str | None) -> Iterator[Album]:
+        nick = nickname or self.resolve_nickname()
+        _path_segment(nick, "nickname")
+        search = {
+            "Scope": f"/api/v2/user/{quote(nick, safe='')}",
+            "SortDirection": "Descending",
+            "SortMethod": "LastUpdated",
+        }
+        start = 1
+        while True:
+            params = {
+                **search,
+                **self._filter(ALBUM_FIELDS),
+                "start": str(start),
+                "count": str(self.album_page_size),
+            }
+            envelope = self._request("GET", "/api/v2/album!search", params=params)
+            items = envelope.objects()
+            for item in items:
+                yield self._parse(parse_album, item, None)
+            if envelope.pages is None:
+                return
+            following = envelope.pages.next_start(len(items))
+            if following is None or following <= start:
+                return
+            start = following
 
     def get_image(self, image_key: str) -> AlbumImage:
         """One image by key (``ImageKey`` or ``ImageKey-Serial``); ``origin`` is None.
