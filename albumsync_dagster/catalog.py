@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from albumsync_dagster.connection_loss import retry_on_connection_loss
-from albumsync_dagster.incremental import FULL_LISTING, write_cursor
+from albumsync_dagster.incremental import FULL_LISTING, advance_newest_change, write_cursor
 from albumsync_dagster.schema import smugmug_albums
 from albumsync_dagster.smugmug import Album, SmugMugClient
 from albumsync_dagster.sql_arrays import any_of, chunks
@@ -118,8 +119,55 @@ def refresh_catalog(
             if gone:
                 mark_gone(conn, gone)
             write_cursor(conn, FULL_LISTING)
+            advance_newest_change(conn, albums)
         return new, gone
 
     # One transaction: a connection lost in it loses nothing, so it is simply tried again.
     new, gone = retry_on_connection_loss(store, what="storing the SmugMug catalog")
     return CatalogSnapshot(albums=albums, new_keys=new, gone_keys=gone, known_keys=sorted(listed))
+
+
+def refresh_changed(engine: Engine, client: SmugMugClient, since: datetime) -> CatalogSnapshot:
+    """List the albums whose ``LastUpdated`` is ``since`` or later (newest first, stopping
+    there: ceil((n + 1) / 100) requests for n albums) and store them; report the new ones.
+
+    Deletions and uploads (which move ``ImagesLastUpdated``, not ``LastUpdated``) are not
+    seen: the full listing finds them. ``known_keys`` holds only the albums listed.
+    """
+    albums = list(client.iter_albums_changed_since(since))
+    listed = {a.album_key for a in albums}
+    with engine.begin() as conn:
+        before = {
+            row.album_key: row.gone_at
+            for row in conn.execute(
+                sa.select(smugmug_albums.c.album_key, smugmug_albums.c.gone_at).where(
+                    any_of(smugmug_albums.c.album_key, listed)
+                )
+            )
+        }
+        store_albums(conn, albums)
+        advance_newest_change(conn, albums)
+    new = sorted(k for k in listed if k not in before or before[k] is not None)
+    return CatalogSnapshot(albums=albums, new_keys=new, gone_keys=[], known_keys=sorted(listed))
+
+
+def snapshot_albums(engine: Engine, album_keys: Iterable[str]) -> dict[str, Album]:
+    """Albums as the snapshot holds them (those SmugMug still has, of the keys given)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(smugmug_albums).where(
+                any_of(smugmug_albums.c.album_key, album_keys), smugmug_albums.c.gone_at.is_(None)
+            )
+        )
+        return {
+            r.album_key: Album(
+                album_key=r.album_key,
+                name=r.name or "",
+                url_name=r.url_name or "",
+                date=r.album_date,
+                last_updated=r.last_updated,
+                images_last_updated=r.images_last_updated,
+                image_count=r.image_count or 0,
+            )
+            for r in rows
+        }

@@ -204,6 +204,7 @@ def sync_cmd(
     engine = create_engine(settings.database_url)
     outcomes: list[Any] = []
     listed = chosen = 0
+    listing = None
     with (
         smugmug_client(engine) as client,
         SyncProgress(client, enabled=all_albums and not as_json) as progress,
@@ -228,7 +229,7 @@ def sync_cmd(
         }
         if all_albums:
             run = sync_account(engine, client, full=full, on_planned=planned, **common)
-            listed, chosen = run.listed, len(run.work)
+            listed, chosen, listing = run.listed, len(run.work), run.listing
         else:
             sync_albums(engine, client, [album_key or ""], **common)
         requests = client.request_count
@@ -243,8 +244,9 @@ def sync_cmd(
                 "albums": outcomes,
                 "summary": {
                     "albums": len(outcomes),
+                    "listing": listing,
                     "listed": listed,
-                    "unchanged": max(0, listed - chosen) if all_albums else 0,
+                    "chosen": chosen,
                     "actions": counts,
                     "rows_updated": sum(o.rows_updated for o in outcomes),
                     "failed": len(failed),
@@ -256,11 +258,7 @@ def sync_cmd(
         console.print()
         summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
         verb = "would update" if is_dry else "updated"
-        skipped = (
-            f" ({listed - chosen:,} of {listed:,} listed unchanged since their last sync)"
-            if all_albums and not full and listed > chosen
-            else ""
-        )
+        skipped = f" ({listing} listing: {listed:,} album(s) listed)" if all_albums else ""
         console.print(
             f"[bold]{len(outcomes) - counts.get(GONE, 0)} album(s)[/bold]{skipped}: "
             f"{summary or 'nothing'}; {verb} {sum(o.rows_updated for o in outcomes):,} photo "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -33,8 +33,12 @@ SETTINGS_CHANGED = "settings changed"
 PENDING_RENAME = "pending rename"  # or one whose PATCH's answer was lost
 ROWS_DISAGREE = "rows disagree with SmugMug"
 
-# Cursor names in sync_cursors.
+# Cursor names in sync_cursors: when the last full listing ran; the newest LastUpdated seen.
 FULL_LISTING = "full_listing"
+NEWEST_CHANGE = "newest_change"
+# A listing sorted by LastUpdated stops this long before the newest change already seen:
+# SmugMug's search index may show a change late, and clocks differ.
+LISTING_LAG = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,23 @@ def record_synced(
                     "decided_with": decided_with,
                 },
             )
+
+
+def newest_known_change(conn: Connection) -> datetime | None:
+    """The newest ``LastUpdated`` of the snapshot (where a first sorted listing may stop)."""
+    return conn.execute(sa.text("SELECT max(last_updated) FROM smugmug_albums")).scalar()
+
+
+def advance_newest_change(conn: Connection, albums: Iterable[Album]) -> datetime | None:
+    """Move the newest-change cursor to the newest ``LastUpdated`` listed (never back)."""
+    listed = max((a.last_updated for a in albums if a.last_updated is not None), default=None)
+    current = conn.execute(
+        sa.select(sync_cursors.c.position).where(sync_cursors.c.name == NEWEST_CHANGE)
+    ).scalar()
+    newest = max((t for t in (listed, current) if t is not None), default=None)
+    if newest is not None and newest != current:
+        write_cursor(conn, NEWEST_CHANGE, newest)
+    return newest
 
 
 def read_cursor(engine: Engine, name: str) -> tuple[datetime | None, datetime] | None:

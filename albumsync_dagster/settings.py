@@ -12,6 +12,8 @@ from albumsync_dagster.naming.event_dates import resolve_zone
 DEFAULT_DRIFT_THRESHOLD = 20
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_MAX_CONCURRENCY = 4
+# A daily schedule that drifts a few minutes still gets its full listing every day.
+DEFAULT_FULL_LISTING_HOURS = 23
 DEFAULT_SMUGMUG_TIMEOUT_SECONDS = 30.0
 # A PATCH whose answer was lost can still land; SmugMug's name is re-read for this long.
 DEFAULT_RENAME_RECHECK_HOURS = 24.0
@@ -24,6 +26,8 @@ class Settings:
     batch_size: int = DEFAULT_BATCH_SIZE
     database_url: str | None = None  # None: the embedded PostgreSQL
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # SmugMug fetches of albums at once
+    # sync --all lists the whole account when the last full listing is this old (0: always)
+    full_listing_hours: int = DEFAULT_FULL_LISTING_HOURS
     smugmug_timeout_seconds: float = DEFAULT_SMUGMUG_TIMEOUT_SECONDS
     rename_recheck_hours: float = DEFAULT_RENAME_RECHECK_HOURS
 
@@ -42,6 +46,9 @@ class Settings:
             drift_threshold=_int(env, "ALBUMSYNC_DRIFT_THRESHOLD", DEFAULT_DRIFT_THRESHOLD, 0, 100),
             batch_size=_int(env, "ALBUMSYNC_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, 10_000),
             database_url=env.get("ALBUMSYNC_DATABASE_URL", "").strip() or None,
+            full_listing_hours=_int(
+                env, "ALBUMSYNC_FULL_LISTING_HOURS", DEFAULT_FULL_LISTING_HOURS, 0, 24 * 365
+            ),
             max_concurrency=_int(env, "SMUGMUG_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, 1, 64),
             smugmug_timeout_seconds=smugmug_timeout_seconds(env),
             rename_recheck_hours=_float(

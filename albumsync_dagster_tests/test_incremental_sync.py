@@ -133,7 +133,11 @@ def test_daily_run_touches_only_what_changed(engine: Engine, database_url: str) 
     data = small_account()
     load(engine, data, {key: (f"Team{i}a", f"Team{i}b") for i, key in enumerate(KEYS)})
     with serving(data) as emulator:
-        env = cli_env(emulator, database_url, ALBUMSYNC_BATCH_SIZE="5")
+        # Every run lists the whole account (compared with the snapshot): new photos and
+        # deleted albums are seen at once.
+        env = cli_env(
+            emulator, database_url, ALBUMSYNC_BATCH_SIZE="5", ALBUMSYNC_FULL_LISTING_HOURS="0"
+        )
 
         first = sync_all(env)
         assert first["code"] == 0
@@ -147,12 +151,14 @@ def test_daily_run_touches_only_what_changed(engine: Engine, database_url: str) 
         images_before = count_rows(engine, "smugmug_images")
         quiet = sync_all(env)
         assert quiet["code"] == 0 and quiet["albums"] == []
+        assert quiet["summary"]["listing"] == "full"
         assert quiet["summary"]["listed"] == len(KEYS)
         assert len(emulator.log.entries()) <= math.ceil(len(KEYS) / LISTING_PAGE) + 2
         assert image_listings(emulator) == []
         assert emulator.log.count("PATCH") == 0
         written = rows_written_since(engine, before)
-        assert written == {"sync_cursors": 1}, written
+        # Only the cursors: when the listing ran, and the newest LastUpdated seen.
+        assert set(written) == {"sync_cursors"} and written["sync_cursors"] <= 2, written
         assert count_rows(engine, "smugmug_images") == images_before
 
         # A few albums change, each in its own way.
@@ -202,6 +208,50 @@ def test_daily_run_touches_only_what_changed(engine: Engine, database_url: str) 
         assert full["summary"]["albums"] == len(KEYS) - 1
         assert image_listings(emulator) == sorted(set(KEYS) - {DELETED})
         assert emulator.log.count("PATCH") == 0
+
+
+def test_between_full_listings_the_sorted_listing_finds_edits_in_a_page(
+    engine: Engine, database_url: str
+) -> None:
+    data = small_account()
+    load(engine, data, {key: (f"Team{i}a", f"Team{i}b") for i, key in enumerate(KEYS)})
+    with serving(data) as emulator:
+        env = cli_env(emulator, database_url)
+        first = sync_all(env)
+        assert first["summary"]["listing"] == "full"  # the first run lists everything
+
+        # Nothing changed: one page of album!search (stopped at the newest change seen, less
+        # the lag), no user!albums, no image listing.
+        emulator.log.clear()
+        quiet = sync_all(env)
+        assert quiet["albums"] == [] and quiet["summary"]["listing"] == "changed"
+        assert [e.path for e in emulator.log.entries()] == ["/api/v2/album!search"]
+
+        # A person's rename and new enrichment are found; new photos in an album not edited
+        # for long wait for the next full listing (an upload moves ImagesLastUpdated, not
+        # LastUpdated, so the sorted listing does not bring the album up).
+        uploaded = KEYS[6]  # kept in the first run: its LastUpdated is from 2024
+        emulator.store.rename_by_hand(PERSON, "Senior night")
+        emulator.store.upload_images(uploaded, 2, first=datetime(2024, 5, 30, 23, 0))
+        with engine.begin() as conn:
+            conn.execute(
+                sa.update(album_enrichment)
+                .where(album_enrichment.c.album_key == NEW_ENRICHMENT)
+                .values(teams=["Hawks", "Owls"], updated_at=sa.func.now())
+            )
+        emulator.log.clear()
+        changed = sync_all(env)
+        assert set(by_key(changed)) == {PERSON, NEW_ENRICHMENT}
+        assert by_key(changed)[PERSON]["action"] == "human_renamed"
+        assert by_key(changed)[NEW_ENRICHMENT]["action"] == "renamed"
+        assert emulator.log.count("GET", path_contains="!albums") == 0
+        assert image_listings(emulator) == []
+
+        emulator.log.clear()
+        daily = sync_all({**env, "ALBUMSYNC_FULL_LISTING_HOURS": "0"})
+        assert daily["summary"]["listing"] == "full"
+        assert list(by_key(daily)) == [uploaded]
+        assert image_listings(emulator) == [uploaded]
 
 
 def test_rows_out_of_agreement_and_unlocked_albums_are_found(
@@ -278,7 +328,8 @@ def test_an_account_above_the_old_ceiling_syncs_end_to_end(
         assert again.code == 0, again.stderr[-2000:]
         assert again.json()["albums"] == []
         assert len(emulator.log.entries()) <= math.ceil(LARGE / LISTING_PAGE) + 2
-        assert rows_written_since(engine, before) == {"sync_cursors": 1}
+        written = rows_written_since(engine, before)
+        assert set(written) == {"sync_cursors"} and written["sync_cursors"] <= 2, written
 
 
 def test_a_database_error_at_any_size_is_one_line(engine: Engine, database_url: str) -> None:
