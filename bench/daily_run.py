@@ -5,10 +5,13 @@ Builds an account of N albums of P photos (enrichment and photo rows for all; a 
 the names drift) on the emulator, then runs :func:`account_sync.sync_account` (what
 ``albumsync sync --all --apply`` runs) in this process:
 
-  first     every album new: listing, one image listing per album, renames, rows
-  quiet     nothing changed: the listing only
-  changed   1% of albums get new images, 1% new enrichment, 0.5% renamed by a person
-  full      ``--full``: every album's images read again (yesterday's behaviour)
+  first          every album new: listing, one image listing per album, renames, rows
+  quiet          nothing changed: the sorted listing (album!search) stopped at the cursor
+  quiet daily    nothing changed: the full listing (what runs once a day)
+  changed        1% of albums get new photos, 1% new enrichment, 0.5% renamed by a person:
+                 the sorted listing finds the renames, the enrichment needs no listing
+  changed daily  the full listing then finds the new photos
+  full           ``--full``: every album's images read again (yesterday's behaviour)
 
 For each: SmugMug requests (by kind, from the emulator's log), wall time, and rows the run
 wrote (rows whose xmin is newer than the run, plus rows deleted). With ``--latency-ms`` the
@@ -27,6 +30,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -131,6 +135,8 @@ def kinds(emulator: Any) -> dict[str, int]:
             return "image pages"
         if path.endswith("!albums"):
             return "listing pages"
+        if path.endswith("album!search"):
+            return "search pages"
         return "albums"
 
     return dict(Counter(kind(e.path, e.method) for e in emulator.log.entries()))
@@ -149,7 +155,7 @@ def run(label: str, engine: sa.Engine, emulator: Any, settings: Settings, args: 
     client.close()
     actions = Counter(o.action for o in result.outcomes)
     print(
-        f"{label:8s} {seconds:8.2f} s  albums worked {len(result.work):6d}  "
+        f"{label:13s} {result.listing:7s} {seconds:8.2f} s  albums worked {len(result.work):6d}  "
         f"requests {sum(kinds(emulator).values()):6d} {kinds(emulator)}  "
         f"written {written(engine, before, sizes)}  actions {dict(actions)}",
         flush=True,
@@ -183,12 +189,14 @@ def main() -> None:
     )
     with run_emulator(EmulatorStore.from_dict(data), port=0) as emulator:
         emulator.faults.set_latency(args.latency_ms)
+        daily = replace(settings, full_listing_hours=0)  # the full listing, every time
         run("first", engine, emulator, settings, args)
         run("quiet", engine, emulator, settings, args)
+        run("quiet daily", engine, emulator, daily, args)
         keys = [a["key"] for a in data["albums"]]
         step = 100
         for key in keys[1::step]:
-            emulator.store.add_images(key, ab.images(key + "n", 3, first="2024-05-30T19:00:00"))
+            emulator.store.upload_images(key, 3, first=datetime(2024, 5, 30, 19, tzinfo=UTC))
         with engine.begin() as conn:
             conn.execute(
                 sa.update(album_enrichment)
@@ -198,6 +206,7 @@ def main() -> None:
         for key in keys[3 :: step * 2]:
             emulator.store.rename_by_hand(key, "Chosen by a person")
         run("changed", engine, emulator, settings, args)
+        run("changed daily", engine, emulator, daily, args)
         run("full", engine, emulator, settings, args, full=True)
 
 
