@@ -419,3 +419,41 @@ def test_a_large_generated_account_is_searched_in_order(
         keys, pages = walk(http, 100, SortMethod="LastUpdated")
     assert pages == albums // 100
     assert keys == newest_first(emu.store)
+
+
+def test_filtered_image_listings_equal_the_trimmed_whole_objects(
+    smugmug_emulator_factory: StartEmulator,
+) -> None:
+    # A _filter of cheap fields is answered without building whole objects (large accounts);
+    # adding _filteruri forces the whole object, trimmed: both must say the same.
+    data = ab.account(
+        [
+            ab.album("Gen001", "Generated", generated_images=ab.generated(5, undated=[2])),
+            ab.album(
+                "Lst001",
+                "Listed",
+                ab.images("Lst001", 2) + ab.collected([generated_image_key(1, 0), "Elsewh1"]),
+            ),
+        ]
+    )
+    emu = smugmug_emulator_factory(data=data)
+    fields = (
+        "ImageKey,FileName,DateTimeOriginal,DateTimeUploaded,Title,Caption,Serial,Origin,"
+        "ThumbnailUrl,ArchivedUri,WebUri,Uri,Movable,Date,LastUpdated,Format,Hidden,Keywords"
+    )
+    with api(emu) as http:
+        for album, count in (("Gen001", 5), ("Lst001", 4)):
+            fast = http.get(f"/album/{album}!images", params={"_filter": fields}).json()
+            whole = http.get(
+                f"/album/{album}!images", params={"_filter": fields, "_filteruri": ""}
+            ).json()
+            listed, trimmed = fast["Response"]["AlbumImage"], whole["Response"]["AlbumImage"]
+            assert listed == trimmed
+            assert [list(i) for i in listed] == [list(i) for i in trimmed]  # same order
+            assert len(listed) == count
+        assert [i["Origin"] for i in listed] == ["Album", "Album", "Collected", "Collected"]
+        gen = http.get("/album/Gen001!images", params={"_filter": fields}).json()
+        assert "DateTimeOriginal" not in gen["Response"]["AlbumImage"][2]
+        assert gen["Response"]["AlbumImage"][0]["ArchivedUri"].endswith(
+            f"i-{generated_image_key(1, 0)}-D.jpg"
+        )

@@ -33,6 +33,7 @@ from albumsync_dagster.emulator.representations import (
     SEARCH_SORT_DIRECTIONS,
     SEARCH_SORT_METHODS,
     USER_DOC,
+    album_image_fields,
     album_image_object,
     album_object,
     album_search_options,
@@ -42,7 +43,7 @@ from albumsync_dagster.emulator.representations import (
     user_object,
 )
 from albumsync_dagster.emulator.requests_log import RecordedRequest, RequestLog
-from albumsync_dagster.emulator.store import EmulatorAlbum, EmulatorStore
+from albumsync_dagster.emulator.store import AlbumEntry, EmulatorAlbum, EmulatorStore
 
 # Page sizes: user!albums clamps count to 100; album!images accepts up to 1000.
 ALBUMS_PAGE_MAX = 100
@@ -548,9 +549,19 @@ class _Handlers:
         with self.store.lock:
             start, count, pages = _paging(call, len(album.entries), IMAGES_PAGE_MAX)
             chosen = album.entries[start - 1 : start - 1 + count]
-            items = [_shape(album_image_object(self.store, album, e), call.params) for e in chosen]
+            items = [self._album_image(album, e, call.params) for e in chosen]
         body = {"AlbumImage": items} if items else None
         return _envelope(call, endpoint, body=body, pages=pages)
+
+    def _album_image(
+        self, album: EmulatorAlbum, entry: AlbumEntry, params: dict[str, str]
+    ) -> dict[str, Any]:
+        if "_filter" in params and "_filteruri" not in params:
+            wanted = frozenset(f.strip() for f in params["_filter"].split(",") if f.strip())
+            selected = album_image_fields(self.store, album, entry, wanted)
+            if selected is not None:
+                return selected
+        return _shape(album_image_object(self.store, album, entry), params)
 
     def image(self, call: _Call, key: str, serial: int) -> Response:
         endpoint = _image_endpoint(f"{key}-{serial}")

@@ -323,10 +323,7 @@ def _image_common(image: EmulatorImage) -> dict[str, Any]:
             "Watermarked": False,
             "ImageKey": key,
             "Serial": image.serial,
-            "ArchivedUri": (
-                f"{PHOTOS_HOST}/photos/i-{key}/{image.serial}/"
-                f"{_token(f'arch:{key}', 8, hexa=True)}/D/i-{key}-D.jpg"
-            ),
+            "ArchivedUri": _archived_uri(key, image.serial),
             "ArchivedSize": size,
             "ArchivedMD5": hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(),
             "CanShare": True,
@@ -437,6 +434,80 @@ def album_image_object(
     out["Movable"] = entry.origin != "Collected"
     out["Origin"] = entry.origin
     out["WebUri"] = f"{web_root(store)}{album.url_path}/i-{key}"
+    return out
+
+
+# AlbumImage fields that cost no hashing: when a request's ``_filter`` asks only for these
+# (the client's does), an image listing builds them alone (large accounts' listings).
+_CHEAP_ALBUM_IMAGE_FIELDS = frozenset(
+    {
+        "Title",
+        "Caption",
+        "Keywords",
+        "Hidden",
+        "ThumbnailUrl",
+        "FileName",
+        "Date",
+        "DateTimeUploaded",
+        "DateTimeOriginal",
+        "Format",
+        "LastUpdated",
+        "ImageKey",
+        "Serial",
+        "ArchivedUri",
+        "Uri",
+        "UriDescription",
+        "Movable",
+        "Origin",
+        "WebUri",
+    }
+)
+
+
+def album_image_fields(
+    store: EmulatorStore, album: EmulatorAlbum, entry: AlbumEntry, wanted: frozenset[str]
+) -> dict[str, Any] | None:
+    """Only the ``wanted`` fields of :func:`album_image_object`, in its order; None when
+    one of them is not cheap to make alone (then build the whole object and trim it)."""
+    if not wanted <= _CHEAP_ALBUM_IMAGE_FIELDS:
+        return None
+    image = entry.image
+    key = image.image_key
+    out: dict[str, Any] = {}
+    for name in _ALBUM_IMAGE_ORDER:
+        if name not in wanted:
+            continue
+        if name in ("Title", "Caption", "Keywords"):
+            out[name] = ""
+        elif name == "Hidden":
+            out[name] = False
+        elif name == "ThumbnailUrl":
+            out[name] = thumbnail_url(key, image.serial)
+        elif name == "FileName":
+            out[name] = image.file_name
+        elif name in ("Date", "DateTimeUploaded", "LastUpdated"):
+            out[name] = format_time(image.uploaded)
+        elif name == "DateTimeOriginal":
+            if image.date_time_original is not None:
+                out[name] = format_time(image.date_time_original)
+        elif name == "Format":
+            out[name] = "JPG"
+        elif name == "ImageKey":
+            out[name] = key
+        elif name == "Serial":
+            out[name] = image.serial
+        elif name == "ArchivedUri":
+            out[name] = _archived_uri(key, image.serial)
+        elif name == "Uri":
+            out[name] = album_image_uri(album.album_key, image)
+        elif name == "UriDescription":
+            out[name] = "Image from album"
+        elif name == "Movable":
+            out[name] = entry.origin != "Collected"
+        elif name == "Origin":
+            out[name] = entry.origin
+        elif name == "WebUri":
+            out[name] = f"{web_root(store)}{album.url_path}/i-{key}"
     return out
 
 
@@ -565,6 +636,11 @@ def root_node_id(store: EmulatorStore) -> str:
     return _token(f"root:{store.nickname}", 5)
 
 
+def _archived_uri(key: str, serial: int) -> str:
+    token = _token(f"arch:{key}", 8, hexa=True)
+    return f"{PHOTOS_HOST}/photos/i-{key}/{serial}/{token}/D/i-{key}-D.jpg"
+
+
 def _dimensions(key: str) -> tuple[int, int, int]:
     digest = hashlib.sha256(f"dim:{key}".encode()).digest()
     landscape = digest[0] % 4 != 0
@@ -585,3 +661,17 @@ def _html(text: str) -> str:
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
+
+
+def _album_image_order() -> tuple[str, ...]:
+    from datetime import UTC, datetime
+
+    from albumsync_dagster.emulator.store import EmulatorStore as _Store
+
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    sample = EmulatorAlbum("Order1", "", "Order", when, when, when)
+    image = AlbumEntry(EmulatorImage("Order12", "o.jpg", when, when))
+    return tuple(album_image_object(_Store(nickname="order"), sample, image))
+
+
+_ALBUM_IMAGE_ORDER = _album_image_order()
