@@ -136,17 +136,23 @@ def refresh_changed(engine: Engine, client: SmugMugClient, since: datetime) -> C
     """
     albums = list(client.iter_albums_changed_since(since))
     listed = {a.album_key for a in albums}
-    with engine.begin() as conn:
-        before = {
-            row.album_key: row.gone_at
-            for row in conn.execute(
-                sa.select(smugmug_albums.c.album_key, smugmug_albums.c.gone_at).where(
-                    any_of(smugmug_albums.c.album_key, listed)
+
+    def store() -> dict[str, datetime | None]:
+        with engine.begin() as conn:
+            before = {
+                row.album_key: row.gone_at
+                for row in conn.execute(
+                    sa.select(smugmug_albums.c.album_key, smugmug_albums.c.gone_at).where(
+                        any_of(smugmug_albums.c.album_key, listed)
+                    )
                 )
-            )
-        }
-        store_albums(conn, albums)
-        advance_newest_change(conn, albums)
+            }
+            store_albums(conn, albums)
+            advance_newest_change(conn, albums)
+        return before
+
+    # One transaction: a connection lost in it loses nothing, so it is simply tried again.
+    before = retry_on_connection_loss(store, what="storing the SmugMug catalog")
     new = sorted(k for k in listed if k not in before or before[k] is not None)
     return CatalogSnapshot(albums=albums, new_keys=new, gone_keys=[], known_keys=sorted(listed))
 
