@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -112,8 +113,10 @@ def sync_account(
     source: str = "cli",
     on_planned: Callable[[AccountSync], None] | None = None,
     on_album: Callable[[AlbumOutcome], None] | None = None,
+    **batch_options: Any,
 ) -> AccountSync:
-    """Sync the albums of the account that need it (all of them with ``full``)."""
+    """Sync the albums of the account that need it (all of them with ``full``);
+    ``batch_options`` reach :func:`workflow.sync_albums` (the rename budget)."""
     result = AccountSync()
     result.listing, catalog = list_account(engine, client, settings, full=full)
     result.listed = len(catalog.albums)
@@ -156,6 +159,7 @@ def sync_account(
             known=known,
             on_album=report,
             reread_images=full,
+            **batch_options,
         )
     return result
 

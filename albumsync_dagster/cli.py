@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -145,6 +146,7 @@ ACTION_STYLE = {
     "locked": "cyan",
     "human_renamed": "cyan",
     "changed_since_planned": "yellow",
+    "deferred": "blue",
     "unconfirmed": "yellow",
     "failed": "red",
     "gone": "magenta",
@@ -188,10 +190,29 @@ def sync_cmd(
     threshold: Annotated[
         int | None, typer.Option("--threshold", min=0, max=100, help="Rename when drift > N.")
     ] = None,
+    max_renames_per_day: Annotated[
+        int | None,
+        typer.Option(
+            "--max-renames-per-day",
+            min=0,
+            help="Renames on SmugMug in any 24 h, all processes together (this run's cap; "
+            "default ALBUMSYNC_MAX_RENAMES_PER_DAY). Albums over it are deferred.",
+        ),
+    ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Write the rename proposals (key, current and proposed name, drift, parts "
+            "that differ, deferred by the budget) to this CSV file for a person to review.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Fetch, name, rename on SmugMug over the threshold, rows follow, verify."""
     from albumsync_dagster.account_sync import AccountSync, sync_account
+    from albumsync_dagster.proposals import proposals, write_csv
+    from albumsync_dagster.rename_budget import PlannedBudget, rename_budget
     from albumsync_dagster.settings import Settings
     from albumsync_dagster.workflow import GONE, sync_albums
 
@@ -202,6 +223,10 @@ def sync_cmd(
         raise CommandFailed("--full goes with --all")
     settings = Settings.from_env()
     engine = create_engine(settings.database_url)
+    limit = settings.max_renames_per_day if max_renames_per_day is None else max_renames_per_day
+    budget = rename_budget(engine, limit)
+    # A dry run hands out what the budget allows now across all its batches.
+    planned = PlannedBudget(budget) if is_dry else None
     outcomes: list[Any] = []
     listed = chosen = 0
     listing = None
@@ -210,7 +235,7 @@ def sync_cmd(
         SyncProgress(client, enabled=all_albums and not as_json) as progress,
     ):
 
-        def planned(plan: AccountSync) -> None:
+        def plan_ready(plan: AccountSync) -> None:
             progress.start(len(plan.work))
 
         def report(outcome: Any) -> None:
@@ -226,9 +251,11 @@ def sync_cmd(
             "source": "cli",
             "changed_by": "albumsync-cli",
             "on_album": report,
+            "max_renames_per_day": limit,
+            "planned_budget": planned,
         }
         if all_albums:
-            run = sync_account(engine, client, full=full, on_planned=planned, **common)
+            run = sync_account(engine, client, full=full, on_planned=plan_ready, **common)
             listed, chosen, listing = run.listed, len(run.work), run.listing
         else:
             sync_albums(engine, client, [album_key or ""], **common)
@@ -237,6 +264,9 @@ def sync_cmd(
     for o in outcomes:
         counts[o.action] = counts.get(o.action, 0) + 1
     failed = [o for o in outcomes if o.failed]
+    if csv_file is not None:
+        written = write_csv(csv_file, proposals(outcomes))
+        err_console.print(f"{written} rename proposal(s) written to {escape(str(csv_file))}")
     if as_json:
         emit_json(
             {
@@ -252,6 +282,11 @@ def sync_cmd(
                     "failed": len(failed),
                     "smugmug_requests": requests,
                 },
+                "rename_budget": {
+                    "max_renames_per_day": budget.limit,
+                    "used_in_last_24h": budget.used,
+                    "allowed_now": budget.left,
+                },
             }
         )
     else:
@@ -264,6 +299,8 @@ def sync_cmd(
             f"{summary or 'nothing'}; {verb} {sum(o.rows_updated for o in outcomes):,} photo "
             f"row(s); {len(failed)} failed; {requests:,} SmugMug request(s)"
         )
+        if is_dry:
+            console.print(f"{budget.describe()}")
     if failed:
         raise typer.Exit(1)
 

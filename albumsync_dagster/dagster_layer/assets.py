@@ -35,11 +35,11 @@ from albumsync_dagster.dagster_layer.partitions import (
     register_albums,
 )
 from albumsync_dagster.dagster_layer.resources import PhotoDatabase, SmugMugResource
+from albumsync_dagster.enrichment import enrichment_records
 from albumsync_dagster.incremental import decision_inputs, enrichment_versions, record_synced
-from albumsync_dagster.schema import album_enrichment as enrichment_table
+from albumsync_dagster.proposals import Proposal
 from albumsync_dagster.settings import Settings
 from albumsync_dagster.shared_rate_limit import share_rate_limit
-from albumsync_dagster.sql_arrays import any_of
 
 # backfill_policy is Beta in Dagster 1.13; the warning would print at every load.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
@@ -80,6 +80,12 @@ class AlbumSyncConfig(dg.Config):
         description="The albums of a run that is not over a partition range (as the "
         "enrichment sensor launches them). Leave empty to sync the run's partitions.",
     )
+    max_renames_per_day: int | None = Field(
+        default=None,
+        description="Renames on SmugMug in any 24 h, all runs and processes together; an "
+        "album over it is deferred to a later run. Unset: ALBUMSYNC_MAX_RENAMES_PER_DAY "
+        "(default 100).",
+    )
 
 
 def album_sync_run_config(
@@ -88,6 +94,7 @@ def album_sync_run_config(
     threshold: int | None = None,
     album_keys: Sequence[str] = (),
     log_level: str | None = None,
+    max_renames_per_day: int | None = None,
 ) -> dg.RunConfig:
     """Run config for ``album_sync_job``.
 
@@ -97,7 +104,10 @@ def album_sync_run_config(
     return dg.RunConfig(
         ops={
             ALBUM_SYNC_STEP: AlbumSyncConfig(
-                dry_run=dry_run, threshold=threshold, album_keys=list(album_keys)
+                dry_run=dry_run,
+                threshold=threshold,
+                album_keys=list(album_keys),
+                max_renames_per_day=max_renames_per_day,
             )
         },
         loggers={"console": {"config": {"log_level": log_level}}} if log_level else None,
@@ -239,27 +249,24 @@ def _run_album_keys(
 
 
 def _enrichment_events(engine: sa.Engine, keys: Sequence[str]) -> Iterator[dg.AssetMaterialization]:
-    with engine.connect() as conn:
-        rows = {
-            r.album_key: r
-            for r in conn.execute(
-                sa.select(enrichment_table).where(any_of(enrichment_table.c.album_key, keys))
-            )
-        }
+    records = enrichment_records(engine, keys)
     for key in keys:
-        row = rows.get(key)
-        if row is None:
+        record = records.get(key)
+        if record is None:
             yield _materialization(ENRICHMENT, key, {"enriched": False})
             continue
+        enrichment = record.enrichment
         yield _materialization(
             ENRICHMENT,
             key,
             {
                 "enriched": True,
-                "teams": _text(", ".join(row.teams or ())),
-                "event_name": _text(row.event_name),
-                "sport_type": _text(row.sport_type),
-                "enrichment_updated_at": _text(row.updated_at.isoformat(timespec="seconds")),
+                "teams": _text(", ".join(enrichment.teams)),
+                "event_name": _text(enrichment.event_name),
+                "sport_type": _text(enrichment.sport_type),
+                "level": _text(enrichment.level),
+                "division": _text(enrichment.division),
+                "enrichment_updated_at": _text(record.updated_at.isoformat(timespec="seconds")),
             },
         )
 
@@ -304,10 +311,15 @@ def _fetch_events(
 
 
 def _canonical_events(
-    context: dg.AssetExecutionContext, engine: sa.Engine, keys: Sequence[str]
+    context: dg.AssetExecutionContext,
+    engine: sa.Engine,
+    keys: Sequence[str],
+    plans_out: dict[str, workflow.NamePlan],
 ) -> Iterator[dg.AssetMaterialization]:
-    tz = Settings.from_env().timezone
-    plans = workflow.compute_canonical_names(engine, keys, tz=tz)
+    settings = Settings.from_env()
+    tz = settings.timezone
+    plans = workflow.compute_canonical_names(engine, keys, tz=tz, standard=settings.standard())
+    plans_out.update(plans)
     for key in keys:
         plan = plans.get(key)
         if plan is None:
@@ -319,6 +331,8 @@ def _canonical_events(
             "photos": plan.photo_count,
             "dated_photos": plan.dated_photo_count,
             "timezone": _text(tz),
+            "naming_standard": _text(plan.standard),
+            "differing_parts": _text("; ".join(plan.differences)),
         }
         if plan.drift_score is not None:
             metadata["drift_score"] = plan.drift_score
@@ -334,9 +348,15 @@ def _rename_events(
     keys: Sequence[str],
     config: AlbumSyncConfig,
     failed: dict[str, str],
+    outcomes_out: dict[str, workflow.RenameOutcome],
 ) -> Iterator[dg.AssetMaterialization]:
     settings = Settings.from_env()
     threshold = settings.drift_threshold if config.threshold is None else config.threshold
+    budget = (
+        settings.max_renames_per_day
+        if config.max_renames_per_day is None
+        else config.max_renames_per_day
+    )
     outcomes = workflow.apply_renames(
         engine,
         smugmug.client,
@@ -345,8 +365,10 @@ def _rename_events(
         dry_run=config.dry_run,
         changed_by=f"dagster:{context.run_id}",
         source="dagster",
+        max_renames_per_day=budget,
         recheck_for=settings.rename_recheck,
     )
+    outcomes_out.update(outcomes)
     for key in keys:
         outcome = outcomes.get(key)
         if outcome is None:
@@ -426,6 +448,10 @@ def album_sync(
     """A batch of albums through the five stages, in order, then the check of the batch."""
     if config.threshold is not None and not 0 <= config.threshold <= 100:
         raise dg.Failure(description=f"threshold must be 0-100, got {config.threshold}")
+    if config.max_renames_per_day is not None and config.max_renames_per_day < 0:
+        raise dg.Failure(
+            description=f"max_renames_per_day must be 0 or more, got {config.max_renames_per_day}"
+        )
     engine = photo_db.get_engine()
     share_rate_limit(smugmug.client, engine)
     keys = _run_album_keys(context, config, engine)
@@ -435,16 +461,18 @@ def album_sync(
     enrichment_at = enrichment_versions(engine, keys) if whole else {}
     failed: dict[str, str] = {}  # album key -> the error that stopped it, for the check
     progress = StepProgress(context, smugmug.client, len(keys))
+    plans: dict[str, workflow.NamePlan] = {}
+    renames: dict[str, workflow.RenameOutcome] = {}
     if ENRICHMENT in selected:
         yield from _enrichment_events(engine, keys)
     if FETCHED in selected:
         yield from _fetch_events(context, engine, smugmug, keys, failed)
     ready = [k for k in keys if k not in failed]
     if CANONICAL in selected:
-        yield from _canonical_events(context, engine, ready)
+        yield from _canonical_events(context, engine, ready, plans)
     if RENAMED in selected:
         yield from progress.counting(
-            _rename_events(context, engine, smugmug, ready, config, failed)
+            _rename_events(context, engine, smugmug, ready, config, failed, renames)
         )
     if PHOTO_ROWS in selected:
         yield from progress.counting(_row_events(context, engine, ready, config.dry_run))
@@ -456,14 +484,40 @@ def album_sync(
         threshold = settings.drift_threshold if config.threshold is None else config.threshold
         record_synced(
             engine,
-            [k for k in keys if k not in failed],
+            [
+                k
+                for k in keys
+                if k not in failed and (k not in renames or renames[k].action != workflow.DEFERRED)
+            ],
             enrichment_at,
             decision_inputs(
                 settings.timezone, threshold, getattr(settings, "naming_standard", None)
             ),
         )
     if NAMES_IN_SYNC in context.selected_asset_check_keys:
-        yield names_in_sync_result(engine, keys, failed)
+        yield names_in_sync_result(engine, keys, failed, proposals=_proposals(plans, renames))
+
+
+def _proposals(
+    plans: dict[str, workflow.NamePlan], renames: dict[str, workflow.RenameOutcome]
+) -> list[Proposal]:
+    """The run's rename proposals, the table a person reviews (as ``sync --csv`` writes it)."""
+    rows = []
+    for key, plan in plans.items():
+        outcome = renames.get(key)
+        rows.append(
+            Proposal(
+                album_key=key,
+                current_name=plan.current_name,
+                proposed_name=plan.canonical_name or "",
+                drift_score=plan.drift_score,
+                parts_that_differ="; ".join(plan.differences),
+                deferred_by_budget=outcome is not None and outcome.action == workflow.DEFERRED,
+                action=outcome.action if outcome else "",
+                reason=outcome.reason if outcome else "",
+            )
+        )
+    return rows
 
 
 class StepProgress:
