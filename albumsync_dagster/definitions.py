@@ -19,6 +19,7 @@ from albumsync_dagster.dagster_layer import (
     schedules,
     sensors,
 )
+from albumsync_dagster.dagster_layer.change_sensor import smugmug_change_sensor
 from albumsync_dagster.settings import Settings
 
 
@@ -35,7 +36,7 @@ def build_definitions(
         asset_checks=health.HEALTH_CHECKS,
         jobs=[jobs.album_sync_job, jobs.sync_health_job],
         schedules=[schedules.build_daily_sync_health_schedule(settings.timezone)],
-        sensors=[sensors.enrichment_sensor],
+        sensors=[sensors.enrichment_sensor, smugmug_change_sensor],
         resources=dict(resource_defs or resources.resources_from_env()),
         # Also for runs the UI launches outside the two jobs (materializations, backfills): the
         # steps wait on PostgreSQL and SmugMug, a process per step would cost more than the work.

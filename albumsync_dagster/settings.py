@@ -31,6 +31,9 @@ DEFAULT_DRIFT_THRESHOLD = 20
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_MAX_PHOTOS_WITHOUT_ALBUM_KEY = 100
 DEFAULT_SMUGMUG_TIMEOUT_SECONDS = DEFAULT_TIMEOUT_SECONDS
+DEFAULT_MAX_CONCURRENCY = 4
+# A daily schedule that drifts a few minutes still gets its full listing every day.
+DEFAULT_FULL_LISTING_HOURS = 23
 DEFAULT_MAX_RENAMES_PER_DAY = 100
 # A PATCH whose answer was lost can still land; SmugMug's name is re-read for this long.
 DEFAULT_RENAME_RECHECK_HOURS = 24.0
@@ -55,6 +58,9 @@ class Settings:
     lease_seconds: int = DEFAULT_LEASE_SECONDS
     smugmug_timeout_seconds: float = DEFAULT_SMUGMUG_TIMEOUT_SECONDS
     rename_recheck_hours: float = DEFAULT_RENAME_RECHECK_HOURS
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # SmugMug fetches of albums at once
+    # sync --all lists the whole account when the last full listing is this old (0: always)
+    full_listing_hours: int = DEFAULT_FULL_LISTING_HOURS
     naming_standard: str = "seed"  # seed | level-event-date | template
     naming_template: str | None = None  # with naming_standard "template"
     max_renames_per_day: int = DEFAULT_MAX_RENAMES_PER_DAY  # all processes together
@@ -77,6 +83,8 @@ class Settings:
         "naming_template": "ALBUMSYNC_NAMING_TEMPLATE",
         "max_renames_per_day": "ALBUMSYNC_MAX_RENAMES_PER_DAY",
         "lease_seconds": LEASE_SECONDS_VAR,
+        "max_concurrency": "SMUGMUG_MAX_CONCURRENCY",
+        "full_listing_hours": "ALBUMSYNC_FULL_LISTING_HOURS",
     }
 
     def standard(self) -> NamingStandard:
@@ -117,6 +125,10 @@ class Settings:
             ),
             name_copies=parse_name_copies(env.get("ALBUMSYNC_NAME_COPIES")),
             refresh_views=parse_views(env.get("ALBUMSYNC_REFRESH_VIEWS")),
+            full_listing_hours=_int(
+                env, "ALBUMSYNC_FULL_LISTING_HOURS", DEFAULT_FULL_LISTING_HOURS, 0, 24 * 365
+            ),
+            max_concurrency=_int(env, "SMUGMUG_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, 1, 64),
             naming_standard=standard,
             naming_template=template,
             max_renames_per_day=_int(

@@ -196,6 +196,15 @@ class AlbumSyncSettings(dg.ConfigurableResource):
         description="Seconds an album's rename lease lasts unless renewed. "
         "Unset: ALBUMSYNC_LEASE_SECONDS, else 60.",
     )
+    max_concurrency: str | None = Field(
+        default=None,
+        description="SmugMug fetches of albums at once. Unset: SMUGMUG_MAX_CONCURRENCY, else 4.",
+    )
+    full_listing_hours: str | None = Field(
+        default=None,
+        description="Hours after which a run lists the whole account again (0: always). "
+        "Unset: ALBUMSYNC_FULL_LISTING_HOURS, else 23.",
+    )
 
     _settings: Settings | None = PrivateAttr(default=None)
 
@@ -222,6 +231,8 @@ SETTINGS_FIELDS = (
     "naming_template",
     "max_renames_per_day",
     "lease_seconds",
+    "max_concurrency",
+    "full_listing_hours",
 )
 
 
