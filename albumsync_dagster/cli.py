@@ -258,6 +258,9 @@ def sync_cmd(
     threshold: Annotated[
         int | None, typer.Option("--threshold", min=0, max=100, help="Rename when drift > N.")
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Every album's line, with album keys.")
+    ] = False,
     max_renames_per_day: Annotated[
         int | None,
         typer.Option(
@@ -282,7 +285,7 @@ def sync_cmd(
     from albumsync_dagster.hidden_rows import albums_without_visible_rows
     from albumsync_dagster.proposals import proposals, write_csv
     from albumsync_dagster.rename_budget import PlannedBudget, rename_budget
-    from albumsync_dagster.workflow import GONE, sync_albums
+    from albumsync_dagster.workflow import sync_albums
 
     is_dry = _mode(dry_run, apply)
     if bool(album_key) == all_albums:
@@ -309,7 +312,7 @@ def sync_cmd(
         def report(outcome: Any) -> None:
             outcomes.append(outcome)
             progress.album_done(outcome)
-            if not as_json:
+            if not as_json and (verbose or not all_albums):
                 console.print(_album_line(outcome))
 
         common: dict[str, Any] = {
@@ -365,16 +368,35 @@ def sync_cmd(
             }
         )
     else:
-        console.print()
         for h in hidden:
             err_console.print(f"[yellow]warning:[/yellow] {escape(h.warning)}")
-        summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
-        verb = "would update" if is_dry else "updated"
-        skipped = f" ({listing} listing: {listed:,} album(s) listed)" if all_albums else ""
+        from albumsync_dagster.sync_summary import SyncedAlbum, print_sync_summary
+
+        print_sync_summary(
+            console,
+            [
+                SyncedAlbum(
+                    album_key=o.album_key,
+                    action=o.action,
+                    reason=o.reason,
+                    name_before=o.current_name,
+                    name_now=o.smugmug_name,
+                    canonical_name=o.canonical_name,
+                    drift_score=o.drift_score,
+                    failed=o.failed,
+                )
+                for o in outcomes
+            ],
+            threshold=settings.drift_threshold if threshold is None else threshold,
+            dry_run=is_dry,
+            verbose=verbose,
+        )
+        verb = "would be brought" if is_dry else "brought"
+        scope = f"{listing} listing, {listed:,} album(s) listed; " if all_albums else ""
         console.print(
-            f"[bold]{len(outcomes) - counts.get(GONE, 0)} album(s)[/bold]{skipped}: "
-            f"{summary or 'nothing'}; {verb} {sum(o.rows_updated for o in outcomes):,} of "
-            f"{rows_seen:,} photo row(s); {len(failed)} failed; {requests:,} SmugMug request(s)"
+            f"\n{sum(o.rows_updated for o in outcomes):,} of {rows_seen:,} photo row(s) {verb}"
+            f" to SmugMug's names; {len(failed)} album(s) failed ({scope}{requests:,} SmugMug"
+            " request(s))",
         )
         if is_dry:
             console.print(f"{budget.describe()}")

@@ -15,6 +15,7 @@ from albumsync_dagster.dagster_layer import (
     assets,
     health,
     jobs,
+    report,
     resources,
     schedules,
     sensors,
@@ -32,11 +33,16 @@ def build_definitions(
             assets.smugmug_album_catalog,
             assets.build_album_sync(settings.batch_size),
             health.sync_health,
+            report.album_sync_report,
         ],
         asset_checks=health.HEALTH_CHECKS,
         jobs=[jobs.album_sync_job, jobs.sync_health_job],
         schedules=[schedules.build_daily_sync_health_schedule(settings.timezone)],
-        sensors=[sensors.enrichment_sensor, smugmug_change_sensor],
+        sensors=[
+            sensors.enrichment_sensor,
+            smugmug_change_sensor,
+            report.album_sync_report_automation,
+        ],
         resources=dict(resource_defs or resources.resources_from_env()),
         # Also for runs the UI launches outside the two jobs (materializations, backfills): the
         # steps wait on PostgreSQL and SmugMug, a process per step would cost more than the work.

@@ -12,30 +12,37 @@ The demo never touches ``ALBUMSYNC_DATABASE_URL``: it always works on its own da
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import sqlalchemy as sa
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import Engine
 
+from albumsync_dagster.album_report import PhotoRowCounts, build_album_report, photo_row_counts
 from albumsync_dagster.db import albumsync_home, create_engine, start_embedded_postgres
 from albumsync_dagster.emulator import EmulatorStore
 from albumsync_dagster.emulator.demo_account import DemoAccount, build_demo
 from albumsync_dagster.migrations import migrate
 from albumsync_dagster.name_changes import SmugMugRenamed, Status, changes_since
 from albumsync_dagster.settings import Settings
+from albumsync_dagster.sync_summary import SummaryPrinter, SyncedAlbum, print_sync_summary
 from albumsync_dagster.verify_report import VerifyReport
 
 if TYPE_CHECKING:
-    import dagster as dg  # imported when the pipeline runs: slow, and not needed before
+    import dagster as dg
+
+    from albumsync_dagster.dagster_layer.local_runs import CodeLocationRuns
 
 # Tables the pipeline writes: emptied when the demo starts from a fresh SmugMug account, so
 # no audit row or lock from an earlier demo speaks about names this account never had.
@@ -46,8 +53,9 @@ PIPELINE_TABLES = (
     "smugmug_albums",
     "smugmug_images",
     "album_leases",
+    "album_decisions",
 )
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ class DemoSummary:
     rows_updated: int = 0
     checks: dict[str, CheckOutcome] = field(default_factory=dict)
     report: VerifyReport | None = None
+    rows: PhotoRowCounts | None = None
+    groups: dict[str, int] = field(default_factory=dict)  # renamed, kept, failed, ... -> albums
     fresh_account: bool = False
     seconds: float = 0.0
 
@@ -170,38 +180,51 @@ def pipeline_env(emulator_env: Mapping[str, str], database_url: str, demo: DemoA
     }
 
 
-def pipeline_definitions(
-    emulator_env: Mapping[str, str], database_url: str, demo: DemoAccount
-) -> tuple[dg.Definitions, Settings]:
-    """The code location for the demo, its resources given (the process's environment is
-    left as it is), and the settings it was built with."""
-    from albumsync_dagster.dagster_layer.resources import (
-        AlbumSyncSettings,
-        PhotoDatabase,
-        SmugMugResource,
-    )
-    from albumsync_dagster.definitions import build_definitions
+def install_instance_config(dagster_home: Path) -> None:
+    """Put the repository's ``dagster.yaml`` (telemetry off, run limits) in DAGSTER_HOME.
 
-    env = {**os.environ, **pipeline_env(emulator_env, database_url, demo)}
-    settings = Settings.from_env(env)
-    resources = {
-        "photo_db": PhotoDatabase(
-            database_url=database_url,
-            name_copies=env["ALBUMSYNC_NAME_COPIES"],
-            refresh_views=env["ALBUMSYNC_REFRESH_VIEWS"],
-        ),
-        "smugmug": SmugMugResource(
-            api_key=env["SMUGMUG_API_KEY"],
-            api_secret=env["SMUGMUG_API_SECRET"],
-            access_token=env["SMUGMUG_ACCESS_TOKEN"],
-            access_token_secret=env["SMUGMUG_ACCESS_TOKEN_SECRET"],
-            base_url=settings.smugmug_base_url,
-            nickname=settings.smugmug_nickname,
-            requests_per_second=settings.smugmug_requests_per_second or 0,
-        ),
-        "settings": AlbumSyncSettings(timezone=settings.timezone),
-    }
-    return build_definitions(settings, resources), settings
+    Outside a checkout (an installed package) Dagster's defaults apply.
+    """
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = REPO_ROOT / "dagster.yaml"
+    if config.is_file():
+        shutil.copyfile(config, dagster_home / "dagster.yaml")
+
+
+class _InfoAndAbove(io.TextIOBase):
+    """Dagster's console output as a log file, without its DEBUG lines (one per event)."""
+
+    def __init__(self, target: IO[str]) -> None:
+        self.target = target
+        self.pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if " - DEBUG - " not in line:
+                self.target.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
+@contextmanager
+def dagster_output_to(log_file: Path) -> Iterator[None]:
+    """Dagster's console logs and warnings go to ``log_file`` (INFO and above), not the
+    terminal: the demo prints its own report, and the UI shows every run's logs."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("a", encoding="utf-8") as out:
+        stream = _InfoAndAbove(out)
+        with redirect_stderr(stream):  # start-up warnings (Beta, platformdirs) too
+            try:
+                yield
+            finally:
+                stream.write("\n")
 
 
 def run_demo(
@@ -217,6 +240,7 @@ def run_demo(
 
     ``database_url``: a database for the demo (tests); default the embedded PostgreSQL.
     ``reset``: start again from the generated account, forgetting earlier demo runs.
+    ``verbose``: album keys, each run, each check's details.
     """
     from albumsync_dagster.emulator import run_emulator
 
@@ -239,7 +263,7 @@ def run_demo(
         console.print(
             f"  SmugMug emulator: demo account {demo.data['nickname']!r}, "
             f"{len(store.albums)} albums "
-            + ("(fresh)" if summary.fresh_account else f"(as left in {paths.smugmug_file})")
+            + ("(fresh)" if summary.fresh_account else "(as the last demo left it)")
         )
         console.print(
             "  Photo rows: "
@@ -248,9 +272,11 @@ def run_demo(
         with engine.connect() as conn:
             since = conn.execute(sa.text("SELECT now()")).scalar_one()
         try:
-            with run_emulator(store, port=0) as emulator:
-                defs, settings = pipeline_definitions(emulator.env(), url, demo)
-                _run_pipeline(paths, defs, settings, summary, console)
+            with (
+                run_emulator(store, port=0) as emulator,
+                environment(pipeline_env(emulator.env(), url, demo)),
+            ):
+                _run_pipeline(paths, summary, console, verbose=verbose)
         finally:
             save_store(paths, store)
         _report(engine, since, summary, console, verbose=verbose)
@@ -260,80 +286,134 @@ def run_demo(
     console.print(
         f"\n[bold]{'Done' if summary.ok else 'Finished with errors'}[/bold] in "
         f"{summary.seconds:.1f} s. Run `make ui` to see the runs, assets and checks at "
-        "http://localhost:3000."
+        "http://localhost:3000 (album_sync_report lists every album).",
+        soft_wrap=True,
     )
     return summary
 
 
 def _run_pipeline(
+    paths: DemoPaths, summary: DemoSummary, console: Console, *, verbose: bool
+) -> None:
+    """Catalog, every album in batches, then sync health and the report: all as ordinary runs
+    of the code location (the UI lists and re-executes them like its own)."""
+    install_instance_config(paths.dagster_home)
+    log_file = paths.home / "demo" / "dagster.log"
+    with dagster_output_to(log_file):
+        import dagster as dg
+        from dagster._core.instance.ref import InstanceRef
+
+        from albumsync_dagster.dagster_layer.local_runs import code_location_runs
+
+        with (
+            dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(paths.dagster_home))) as instance,
+            code_location_runs(instance) as runs,
+        ):
+            _runs(runs, instance, paths, summary, console, log_file, verbose=verbose)
+
+
+def _runs(
+    runs: CodeLocationRuns,
+    instance: dg.DagsterInstance,
     paths: DemoPaths,
-    defs: dg.Definitions,
-    settings: Settings,
     summary: DemoSummary,
     console: Console,
+    log_file: Path,
+    *,
+    verbose: bool,
 ) -> None:
-    """Catalog, every album in batches, then sync health: all as Dagster runs."""
+    """The demo's runs, reported as they finish (keys and ranges only when ``verbose``)."""
     import dagster as dg
-    from dagster._core.instance.ref import InstanceRef
+    from rich.progress import Progress
 
-    from albumsync_dagster.dagster_layer.jobs import execute_album_sync_batches
-    from albumsync_dagster.dagster_layer.partitions import all_album_batches
+    from albumsync_dagster.dagster_layer.jobs import album_sync_run
+    from albumsync_dagster.dagster_layer.local_runs import ASSET_JOB
+    from albumsync_dagster.dagster_layer.partitions import ALBUMS, all_album_batches
 
-    paths.dagster_home.mkdir(parents=True, exist_ok=True)
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(paths.dagster_home))) as instance:
-        catalog = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance,
-            asset_selection=[dg.AssetKey("smugmug_album_catalog")],
-            run_config=QUIET_LOGS,
-            raise_on_error=False,
-        )
-        if not catalog.success:
-            summary.failed_runs.append(f"catalog ({catalog.run_id})")
-            console.print("[red]  the SmugMug catalog run failed; see the run's logs[/red]")
-            return
-        added = _metadata(catalog, "smugmug_album_catalog", "partitions_added", 0)
-        batch_size = settings.batch_size
-        batches = all_album_batches(instance, batch_size)
-        summary.albums = sum(len(b) for b in batches)
-        summary.batches = len(batches)
-        console.print(
-            f"\n[bold]Dagster[/bold] (instance in {paths.dagster_home})\n"
-            f"  smugmug_album_catalog: {summary.albums} albums, {added} new partitions\n"
-            f"  album_sync_job: {summary.albums} albums in {len(batches)} runs of up to "
-            f"{batch_size} (ALBUMSYNC_BATCH_SIZE)"
-        )
+    catalog = runs.run(ASSET_JOB, asset_selection=[dg.AssetKey("smugmug_album_catalog")])
+    if not catalog.success:
+        summary.failed_runs.append(f"catalog ({catalog.run_id})")
+        console.print(f"[red]  the SmugMug catalog run failed; see {log_file}[/red]")
+        return
+    added = _metadata(catalog, "smugmug_album_catalog", "partitions_added", 0)
+    batch_size = Settings.from_env().batch_size
+    batches = all_album_batches(instance, batch_size)
+    partition_keys = list(instance.get_dynamic_partitions(ALBUMS))
+    summary.albums = sum(len(b) for b in batches)
+    summary.batches = len(batches)
+    console.print(
+        f"\n[bold]Dagster[/bold] (instance in {paths.dagster_home}; its logs in {log_file})\n"
+        f"  smugmug_album_catalog: {summary.albums} albums, {added} new",
+        soft_wrap=True,
+    )
+    checks_failed = 0
+    with Progress(console=console, transient=True, disable=verbose) as progress:
+        task = progress.add_task("album_sync_job", total=len(batches))
         for number, batch in enumerate(batches, start=1):
-            (result,) = execute_album_sync_batches(defs, instance, [batch], log_level="WARNING")
-            renamed = _albums_with(result, "smugmug_album_name", "action", "renamed")
+            run_config, tags = album_sync_run(partition_keys, batch)
+            result = runs.run("album_sync_job", run_config=run_config, tags=tags)
+            progress.advance(task)
             label = f"{batch[0]}..{batch[-1]}"
             if not result.success:
                 summary.failed_runs.append(f"album_sync_job {label} ({result.run_id})")
-            checks = _checks(result)
-            check = checks.get("album_names_in_sync")
+            check = _checks(result).get("album_names_in_sync")
             summary.checks[f"album_names_in_sync {label}"] = check or CheckOutcome(
                 False, "ERROR", "did not run"
             )
-            console.print(
-                f"  run {number:>3}/{len(batches)}  {label}  {renamed} renamed  check "
-                + ("[green]passed[/green]" if check and check.passed else "[red]failed[/red]")
-                + ("" if result.success else "  [red]run failed[/red]")
-            )
-        health = defs.resolve_job_def("sync_health_job").execute_in_process(
-            instance=instance, run_config=QUIET_LOGS, raise_on_error=False
+            checks_failed += not (check and check.passed)
+            if verbose:
+                renamed = _albums_with(result, "smugmug_album_name", "action", "renamed")
+                console.print(
+                    f"  run {number:>3}/{len(batches)}  {label}  {renamed} renamed  check "
+                    + ("passed" if check and check.passed else "[red]failed[/red]")
+                    + ("" if result.success else "  [red]run failed[/red]")
+                )
+    failed_runs = sum(1 for f in summary.failed_runs if f.startswith("album_sync_job"))
+    console.print(
+        f"  album_sync_job: {summary.albums} albums in {len(batches)} runs of up to "
+        f"{batch_size}: "
+        + ("every run succeeded" if not failed_runs else f"[red]{failed_runs} run(s) failed[/red]")
+        + (
+            ", every album's rows checked in sync"
+            if not checks_failed
+            else f", [red]the rows check failed in {checks_failed} run(s)[/red]"
+        ),
+        soft_wrap=True,
+    )
+    health = runs.run("sync_health_job")
+    if not health.success:
+        summary.failed_runs.append(f"sync_health_job ({health.run_id})")
+    outcomes = _checks(health)
+    passed = sum(o.passed for o in outcomes.values())
+    console.print(f"  sync_health_job: {passed} of {len(outcomes)} checks passed")
+    for name, outcome in outcomes.items():
+        summary.checks[name] = outcome
+        if outcome.passed and not verbose:
+            continue
+        mark = (
+            "[green]✓[/green]"
+            if outcome.passed
+            else ("[red]✗[/red]" if outcome.severity == "ERROR" else "[yellow]![/yellow]")
         )
-        if not health.success:
-            summary.failed_runs.append(f"sync_health_job ({health.run_id})")
-        console.print("  sync_health_job:")
-        for name, outcome in _checks(health).items():
-            summary.checks[name] = outcome
-            mark = (
-                "[green]✓[/green]"
-                if outcome.passed
-                else ("[red]✗[/red]" if outcome.severity == "ERROR" else "[yellow]![/yellow]")
-            )
-            console.print(f"    {mark} {name}: {escape(outcome.description)}")
-            if name == "photos_without_album_key_within_limit" and not outcome.passed:
-                console.print("      (`albumsync backfill-album-keys` fills them from SmugMug)")
+        said = outcome.description if verbose else _without_keys(outcome.description)
+        console.print(f"    {mark} {name}: {escape(said)}", soft_wrap=True)
+        if name == "photos_without_album_key_within_limit" and not outcome.passed:
+            console.print("      (`albumsync backfill-album-keys` fills them from SmugMug)")
+    needing = _metadata(health, "album_sync_report", "albums_needing_a_person", -1)
+    if needing >= 0:
+        console.print(
+            f"  album_sync_report: every album in one table, {needing} needing a person "
+            "first (in the UI: Assets, album_sync_report)",
+            soft_wrap=True,
+        )
+
+
+_KEY_LIST = re.compile(r": [\w-]+(?:, [\w-]+)*(?: … and \d+ more)?$")
+
+
+def _without_keys(description: str) -> str:
+    """A check's description without the album keys it lists (``--verbose`` keeps them)."""
+    return _KEY_LIST.sub("", description)
 
 
 def _metadata_values(result, asset: str, key: str) -> list[object]:
@@ -362,10 +442,37 @@ def _checks(result) -> dict[str, CheckOutcome]:
     }
 
 
+def synced_albums(engine: Engine, since: datetime) -> list[SyncedAlbum]:
+    """Every album of the account as this demo left it: its latest decision when a run of
+    the demo made it, else a failure (no run of this demo got to it)."""
+    settings = Settings.from_env()
+    report = build_album_report(
+        engine, threshold=settings.drift_threshold, max_renames_per_day=settings.max_renames_per_day
+    )
+    albums = []
+    for row in report.every_row:
+        decided = row.decided_at is not None and row.decided_at >= since
+        renamed_now = row.last_renamed_at is not None and row.last_renamed_at >= since
+        albums.append(
+            SyncedAlbum(
+                album_key=row.album_key,
+                action=row.action if decided else "failed",
+                reason=row.reason if decided else "no run of this demo got to it",
+                name_before=row.last_renamed_from if renamed_now else row.smugmug_name,
+                name_now=row.smugmug_name,
+                canonical_name=row.canonical_name,
+                drift_score=row.drift_score,
+                failed=row.attention == "failed",
+            )
+        )
+    return albums
+
+
 def _report(
-    engine: Engine, since, summary: DemoSummary, console: Console, *, verbose: bool
+    engine: Engine, since: datetime, summary: DemoSummary, console: Console, *, verbose: bool
 ) -> None:
-    """The seed's verify report, then the renames and row writes of this demo run."""
+    """What happened to the albums (renamed, kept and why, what needs a person), then how the
+    photo rows stand; counts that add up."""
     from albumsync_dagster.verify_report import build_verify_report, print_verify_report
 
     changes = sorted(
@@ -379,19 +486,42 @@ def _report(
     ]
     summary.rows_updated = sum(c.rows_updated or 0 for c in changes)
     summary.report = build_verify_report(engine)
-
-    console.print()
-    print_verify_report(console, summary.report, verbose=verbose)
-    console.print()
-    console.print("[bold]What changed[/bold]")
-    if not summary.renames:
-        console.print("  No album renamed on SmugMug: every name was already right.")
-    for rename in summary.renames:
-        console.print(
-            f"  {escape(rename.album_key)}: {escape(repr(rename.old_name))} -> "
-            f"{escape(repr(rename.new_name))}  ({rename.rows_updated:,} rows)"
-        )
-    console.print(
-        f"  {len(summary.renames)} album(s) renamed on SmugMug; "
-        f"{summary.rows_updated:,} photo row(s) brought to SmugMug's names."
+    summary.rows = photo_row_counts(engine)
+    if verbose:
+        console.print()
+        print_verify_report(console, summary.report, verbose=True)
+    threshold = Settings.from_env().drift_threshold
+    summary.groups = print_sync_summary(
+        console, synced_albums(engine, since), threshold=threshold, verbose=verbose
     )
+    print_photo_rows(console, summary.rows, rows_updated=summary.rows_updated)
+
+
+def print_photo_rows(console: Console, rows: PhotoRowCounts, *, rows_updated: int) -> None:
+    """The photo rows against SmugMug: parts that add up to the table's rows."""
+    out = SummaryPrinter(console)
+    out.heading(f"Photo rows ({rows.total:,} in photo_metadata)")
+    out.line(
+        f"  {rows.of_albums_on_smugmug:,} belong to {rows.albums_with_rows} of the "
+        f"{rows.albums_on_smugmug} albums on SmugMug"
+    )
+    if rows.of_other_album_keys:
+        out.line(
+            f"  {rows.of_other_album_keys:,} carry {rows.other_album_keys} album key(s) SmugMug"
+            " does not have (no_orphan_album_keys)"
+        )
+    if rows.without_album_key:
+        out.line(
+            f"  {rows.without_album_key:,} have no album key (`albumsync backfill-album-keys`"
+            " fills them from SmugMug)"
+        )
+    out.line(f"  {rows_updated:,} brought to SmugMug's names by this run")
+    if rows.disagreeing:
+        out.line(
+            f"  {rows.disagreeing:,} rows of albums on SmugMug do not carry SmugMug's name"
+            " (`albumsync verify` lists them)"
+        )
+    else:
+        out.line(
+            f"  all {rows.of_albums_on_smugmug:,} rows of albums on SmugMug carry SmugMug's name"
+        )

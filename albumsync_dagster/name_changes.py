@@ -261,6 +261,23 @@ def names_we_set(bind: Engine | Connection, album_keys: Sequence[str]) -> dict[s
         return {r.album_key: r.new_name for r in conn.execute(query)}
 
 
+def last_renames(bind: Engine | Connection, album_keys: Sequence[str]) -> dict[str, NameChange]:
+    """Each album's last rename SmugMug confirmed (ours or a rollback); albums never renamed
+    are absent."""
+    query = (
+        sa.select(*_COLUMNS)
+        .where(
+            changes.c.album_key.in_(list(album_keys)),
+            changes.c.status == Status.COMPLETED,
+            changes.c.smugmug_renamed == SmugMugRenamed.YES,
+        )
+        .distinct(changes.c.album_key)
+        .order_by(changes.c.album_key, changes.c.changed_at.desc(), changes.c.id.desc())
+    )
+    with _transaction(bind) as conn:
+        return {r.album_key: _row(r) for r in conn.execute(query)}
+
+
 def open_changes(
     bind: Engine | Connection, album_keys: Iterable[str] | None = None
 ) -> list[NameChange]:
@@ -302,6 +319,7 @@ __all__ = [
     "complete",
     "fail",
     "get_change",
+    "last_renames",
     "mark_unknown",
     "names_we_set",
     "open_changes",

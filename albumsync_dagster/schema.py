@@ -9,6 +9,7 @@ database and compares, so a new migration comes with its declaration here.
 from __future__ import annotations
 
 from sqlalchemy import (
+    REAL,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -179,6 +180,25 @@ smugmug_rate_limit = Table(
     Column("tokens", Float, nullable=False),
     Column("refilled_at", DateTime(timezone=True), nullable=False),
     Column("paused_until", DateTime(timezone=True), nullable=False),
+)
+
+# The latest decision on each album (action, reason, names, drift and its parts), replaced by
+# every applying run; read by the album report.
+album_decisions = Table(
+    "album_decisions",
+    metadata,
+    Column("album_key", Text, primary_key=True),
+    Column("action", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("current_name", Text),
+    Column("canonical_name", Text),
+    Column("drift_score", Integer),
+    Column("title_drift", REAL),
+    Column("date_drift", Integer),
+    Column("date_relation", Text),
+    Column("threshold", Integer),
+    Column("decided_by", Text, nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
 )
 
 schema_migrations = Table(

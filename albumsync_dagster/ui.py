@@ -10,7 +10,6 @@ database and SmugMug account run ``dagster dev -w workspace.yaml`` with the vari
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +22,7 @@ from albumsync_dagster.db import albumsync_home, create_engine, start_embedded_p
 from albumsync_dagster.demo import (
     DemoPaths,
     demo_store,
+    install_instance_config,
     pipeline_env,
     prepare_database,
     save_store,
@@ -36,6 +36,9 @@ WORKSPACE = """load_from:
       location_name: albumsync
 """
 SHUTDOWN_SECONDS = 30
+# Start-up warnings of `dagster dev` that say nothing to a person using the UI: it prefers
+# `dg dev` (a separate package). Matched at the start of the message by Python's -W filter.
+QUIET_WARNINGS = "ignore:Function `dev_command` is superseded"
 
 
 def instance_files(dagster_home: Path) -> Path:
@@ -44,10 +47,7 @@ def instance_files(dagster_home: Path) -> Path:
     ``dagster dev`` reads ``$DAGSTER_HOME/dagster.yaml``; outside a checkout (an installed
     package) the defaults apply and the workspace file is written here.
     """
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    config = REPO_ROOT / "dagster.yaml"
-    if config.is_file():
-        shutil.copyfile(config, dagster_home / "dagster.yaml")
+    install_instance_config(dagster_home)
     workspace = REPO_ROOT / "workspace.yaml"
     if workspace.is_file():
         return workspace
@@ -74,7 +74,7 @@ def port_taken(port: int) -> str | None:
 def dagster_dev_command(workspace: Path, port: int) -> list[str]:
     dagster = Path(sys.executable).with_name("dagster")
     program = [str(dagster)] if dagster.exists() else [sys.executable, "-m", "dagster"]
-    return [*program, "dev", "-w", str(workspace), "-p", str(port)]
+    return [*program, "dev", "-w", str(workspace), "-p", str(port), "--log-level", "info"]
 
 
 def run_ui(
@@ -115,13 +115,18 @@ def run_ui(
                 **os.environ,
                 **pipeline_env(emulator.env(), url, demo),
                 "DAGSTER_HOME": str(paths.dagster_home),
+                "PYTHONWARNINGS": ",".join(
+                    filter(None, [os.environ.get("PYTHONWARNINGS"), QUIET_WARNINGS])
+                ),
             }
             console.print(
                 f"SmugMug emulator at {emulator.base_url} (demo account, {len(store.albums)} "
                 f"albums); Dagster home {paths.dagster_home}\n"
                 f"Dagster UI: http://localhost:{port}  (Ctrl-C stops both)"
             )
-            return _serve(dagster_dev_command(workspace, port), env, cwd=workspace.parent)
+            # In DAGSTER_HOME: dagster dev warns about a dagster.yaml in any other folder it
+            # starts in (the repository's own, copied there above).
+            return _serve(dagster_dev_command(workspace, port), env, cwd=paths.dagster_home)
     finally:
         save_store(paths, store)  # keep the names the UI's runs set, for the next demo
 

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine
 from albumsync_dagster import album_sync, name_changes, name_copies
 from albumsync_dagster.catalog import mark_gone, smugmug_names, store_albums
 from albumsync_dagster.connection_loss import database_failure, retry_on_connection_loss
+from albumsync_dagster.decisions import Decision, decision, record_decisions
 from albumsync_dagster.enrichment import enrichment_as_dict, read_enrichments
 from albumsync_dagster.incremental import (
     decision_inputs,
@@ -86,6 +87,7 @@ HUMAN_RENAMED = "human_renamed"  # a person changed the name we set: locked now
 CHANGED_SINCE_PLANNED = "changed_since_planned"
 DEFERRED = "deferred"  # over the daily rename budget: a later run renames it
 FAILED = "failed"
+RENAMED_ON_SMUGMUG = "renamed on SmugMug"  # a rename's reason, before apply_renames says why
 UNCONFIRMED = "unconfirmed"  # our last PATCH's answer was lost; re-checked, not sent again
 GONE = "gone"  # deleted on SmugMug: marked gone in the snapshot, its rows left as they are
 
@@ -265,6 +267,25 @@ def fetch_albums(
             retry_on_connection_loss(
                 lambda: _store_snapshot(engine, {}, {}, gone), what="marking albums gone"
             )
+    refused = {k: e for k, e in errors.items() if k not in gone}
+    if refused:
+        # Recorded even in a dry run: the report must say the album could not be fetched.
+        record_decisions_safely(
+            engine,
+            [
+                decision(
+                    key,
+                    FAILED,
+                    error,
+                    current_name=None,
+                    canonical_name=None,
+                    drift_score=None,
+                    threshold=None,
+                )
+                for key, error in refused.items()
+            ],
+            decided_by="albumsync",
+        )
     counts = {k: len(v) for k, v in images.items()}
     counts.update(stored_image_counts(engine, [k for k in albums if k not in images]))
     return FetchOutcome(
@@ -745,7 +766,7 @@ def _rename_holding_mutex(
             album_key, FAILED, message, fresh.name, new_name, error=str(exc), change_id=change_id
         )
     outcome = _finish_rename(
-        engine, change_id, album_key, fresh.name, new_name, changed_by, "renamed on SmugMug"
+        engine, change_id, album_key, fresh.name, new_name, changed_by, RENAMED_ON_SMUGMUG
     )
     if outcome.error is None:
         # The PATCH moved LastUpdated: the snapshot takes it, so the next run does not
@@ -840,6 +861,20 @@ def _record_quietly(step: Callable[[], T], album_key: str, what: str) -> T | Non
     except sa.exc.DBAPIError as exc:
         log.error("%s; the change stays pending for repair", database_failure(exc, what))
         return None
+
+
+def record_decisions_safely(
+    engine: Engine, decisions: Sequence[Decision], *, decided_by: str
+) -> None:
+    """Record the batch's decisions for the album report; a database that keeps failing is
+    logged, not raised: the renames and rows it reports on are already settled."""
+    try:
+        retry_on_connection_loss(
+            lambda: record_decisions(engine, decisions, decided_by=decided_by),
+            what="recording the batch's decisions",
+        )
+    except sa.exc.DBAPIError as exc:
+        log.error("%s", database_failure(exc, "the batch's decisions were not recorded"))
 
 
 def apply_renames(
@@ -938,6 +973,23 @@ def apply_renames(
                     outcome, reason=f"{outcome.reason}: {_why_rename(plan, threshold)}"
                 )
             outcomes[key] = outcome
+    if not dry_run:
+        record_decisions_safely(
+            engine,
+            [
+                decision(
+                    key,
+                    outcome.action,
+                    outcome.reason,
+                    current_name=plans[key].current_name if key in plans else outcome.old_name,
+                    canonical_name=plans[key].canonical_name if key in plans else None,
+                    drift_score=plans[key].drift_score if key in plans else None,
+                    threshold=threshold,
+                )
+                for key, outcome in outcomes.items()
+            ],
+            decided_by=changed_by,
+        )
     return outcomes
 
 

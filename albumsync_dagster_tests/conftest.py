@@ -39,6 +39,7 @@ DATA_TABLES = (
     "album_sync_state",
     "sync_cursors",
     "smugmug_rate_limit",
+    "album_decisions",
 )
 
 

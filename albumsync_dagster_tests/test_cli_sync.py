@@ -32,8 +32,13 @@ def test_sync_all_dry_run_then_apply_then_nothing(engine, database_url):
         env = env_for(h, database_url)
         dry = run_cli("sync", "--all", "--dry-run", env=env)
         assert dry.code == 0, dry.stderr
-        assert "GAME01  'eagles v lions' -> 'Eagles vs Lions - May 30'" in dry.stdout
-        assert "would_rename" in dry.stdout
+        # A photographer's summary: names, no album keys (issue 12); --verbose adds them.
+        assert "'eagles v lions' → 'Eagles vs Lions - May 30'" in dry.stdout
+        assert "2 would be renamed, 1 kept as they were, 1 need a person" in dry.stdout
+        assert "GAME01" not in dry.stdout
+        verbose = run_cli("sync", "--all", "--dry-run", "--verbose", env=env)
+        assert "GAME01  'eagles v lions' -> 'Eagles vs Lions - May 30'" in verbose.stdout
+        assert "would_rename" in verbose.stdout
         assert h.smugmug_name("GAME01") == "eagles v lions"
 
         applied = run_cli("sync", "--all", "--apply", "--json", env=env)

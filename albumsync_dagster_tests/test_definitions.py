@@ -39,8 +39,9 @@ ASSETS = {
     "smugmug_album_name",
     "photo_metadata_album_name",
     "sync_health",
+    "album_sync_report",
 }
-PER_ALBUM = ASSETS - {"smugmug_album_catalog", "sync_health"}
+PER_ALBUM = ASSETS - {"smugmug_album_catalog", "sync_health", "album_sync_report"}
 CHECKS = {
     ("photo_metadata_album_name", "album_names_in_sync"),
     ("sync_health", "no_inconsistent_album_names"),
@@ -63,7 +64,7 @@ def test_every_design_name_is_present():
         partitions = graph.get(dg.AssetKey(key)).partitions_def
         assert isinstance(partitions, dg.DynamicPartitionsDefinition)
         assert partitions.name == "albums"
-    for key in ("smugmug_album_catalog", "sync_health"):
+    for key in ("smugmug_album_catalog", "sync_health", "album_sync_report"):
         assert graph.get(dg.AssetKey(key)).partitions_def is None
     assert defs.resolve_job_def("album_sync_job").partitions_def.name == "albums"
     assert defs.resolve_job_def("sync_health_job")

@@ -60,8 +60,9 @@ def test_the_demo_syncs_every_album_through_dagster_then_renames_nothing(
     finally:
         engine.dispose()
     assert first.rows_updated > 1000
-    assert "What changed" in text and " -> " in text
-    assert "Album sync verification" in text
+    assert "Renamed (" in text and " → " in text
+    assert "Dagster's" not in text and "telemetry" not in text.lower()
+    assert_the_report_agrees(text, first, url)
     # ERROR checks pass; the demo's rows without album key and its orphan are WARNs.
     assert first.checks["smugmug_names_match_rows"].passed
     assert first.checks["no_inconsistent_album_names"].passed
@@ -74,6 +75,61 @@ def test_the_demo_syncs_every_album_through_dagster_then_renames_nothing(
     assert second.renames == [] and second.rows_updated == 0
     assert "No album renamed on SmugMug" in text
     assert second.report.all_synced
+    assert_the_report_agrees(text, second, url)
+
+
+def assert_the_report_agrees(text: str, summary, url: str) -> None:
+    """The report's groups add up to the albums, and match the database and the emulator."""
+    groups = summary.groups
+    assert sum(groups.values()) == summary.albums
+    assert groups.get("renamed", 0) == len(summary.renames)
+    assert (
+        f"{groups.get('renamed', 0)} renamed on SmugMug, {groups.get('kept', 0)} kept as they "
+        f"were, {summary.albums - groups.get('renamed', 0) - groups.get('kept', 0)} need a person"
+    ) in text
+    rows = summary.rows
+    assert (
+        rows.of_albums_on_smugmug + rows.of_other_album_keys + rows.without_album_key == rows.total
+    )
+    assert rows.disagreeing == 0 and rows.albums_on_smugmug == summary.albums
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            total = conn.execute(sa.text("SELECT count(*) FROM photo_metadata")).scalar()
+            decided = dict(
+                conn.execute(
+                    sa.text("SELECT action, count(*) FROM album_decisions GROUP BY action")
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    assert rows.total == total
+    assert decided.get("renamed", 0) == groups.get("renamed", 0)
+    assert decided.get("kept", 0) == groups.get("kept", 0)
+    assert f"Photo rows ({total:,} in photo_metadata)" in text
+    # No album key, no run range without --verbose.
+    assert all(r.album_key not in text for r in summary.renames)
+
+
+def test_the_demo_report_never_breaks_a_name_at_80_columns(tmp_path, database_factory):
+    out = StringIO()
+    summary = run_demo(
+        home=tmp_path, database_url=database_factory(), console=Console(file=out, width=80)
+    )
+    assert summary.ok
+    text = out.getvalue()
+    lines = text.splitlines()
+    store = EmulatorStore.from_file(DemoPaths(tmp_path).smugmug_file)
+    names = {a.name for a in store.albums} | {r.old_name for r in summary.renames if r.old_name}
+    joined = " ".join(line.strip() for line in lines)
+    shown = 0
+    for name in names:
+        quoted = repr(name)
+        whole = sum(line.count(quoted) for line in lines)
+        # A name broken over two lines would be found in the joined text only.
+        assert joined.count(quoted) == whole, f"{quoted} is broken over two lines"
+        shown += whole > 0
+    assert shown > 20
 
 
 def free_port() -> int:
@@ -127,10 +183,11 @@ def test_ui_serves_the_code_location_and_stops_on_sigterm(tmp_path, database_fac
         (repository,) = location["locationOrLoadError"]["repositories"]
         assert {"album_sync_job", "sync_health_job"} <= {j["name"] for j in repository["jobs"]}
         assert [s["name"] for s in repository["schedules"]] == ["daily_sync_health_schedule"]
-        assert sorted(s["name"] for s in repository["sensors"]) == [
+        assert {s["name"] for s in repository["sensors"]} == {
             "enrichment_sensor",
             "smugmug_change_sensor",
-        ]
+            "album_sync_report_automation",
+        }
         assert (tmp_path / "dagster_home" / "dagster.yaml").is_file()
 
         # SIGTERM to albumsync ui alone (not its group): it must stop dagster dev cleanly.

@@ -24,7 +24,7 @@ import dagster as dg
 import sqlalchemy as sa
 from pydantic import Field
 
-from albumsync_dagster import workflow
+from albumsync_dagster import name_changes, workflow
 from albumsync_dagster.catalog import refresh_catalog, smugmug_names
 from albumsync_dagster.dagster_layer.checks import NAMES_IN_SYNC, names_in_sync_result
 from albumsync_dagster.dagster_layer.metadata import errors_entry, listed
@@ -39,6 +39,7 @@ from albumsync_dagster.dagster_layer.resources import (
     PhotoDatabase,
     SmugMugResource,
 )
+from albumsync_dagster.decisions import describe_drift, drift_parts
 from albumsync_dagster.enrichment import enrichment_records
 from albumsync_dagster.incremental import decision_inputs, enrichment_versions, record_synced
 from albumsync_dagster.proposals import Proposal
@@ -338,9 +339,63 @@ def _canonical_events(
         }
         if plan.drift_score is not None:
             metadata["drift_score"] = plan.drift_score
+        metadata.update(_drift_entries(plan.current_name, plan.canonical_name))
         if plan.canonical_name is None:
             metadata["note"] = _text("no name can be made (no enrichment and no dated photo)")
         yield _materialization(CANONICAL, key, metadata)
+
+
+def _drift_entries(current: str | None, canonical: str | None) -> dict[str, Any]:
+    """The drift's parts: title and date, and in words which of them differ."""
+    parts = drift_parts(current, canonical)
+    if parts is None:
+        return {}
+    return {
+        "title_drift": float(parts.title_drift),
+        "date_drift": parts.date_drift,
+        "date_relation": _text(parts.date_relation),
+        "drift_parts": _text(describe_drift(parts)),
+    }
+
+
+def _decision_metadata(
+    outcome: workflow.RenameOutcome,
+    plan: workflow.NamePlan | None,
+    last: name_changes.NameChange | None,
+    threshold: int,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """One album's whole decision: names, drift and its parts, action, reason, last rename.
+
+    A renamed album has ``old_name`` and ``new_name``; any other has ``proposed_name`` (the
+    canonical name it was not given), so nothing reads like a rename that did not happen.
+    """
+    current = plan.current_name if plan is not None else outcome.old_name
+    canonical = plan.canonical_name if plan is not None else None
+    renamed = outcome.action == workflow.RENAMED
+    metadata: dict[str, Any] = {
+        "action": _text(outcome.action),
+        "reason": _text(outcome.reason),
+        "current_name": _text(current),
+        "canonical_name": _text(canonical),
+    }
+    if plan is not None and plan.drift_score is not None:
+        metadata["drift_score"] = plan.drift_score
+        metadata.update(_drift_entries(current, canonical))
+    if renamed:
+        metadata["old_name"] = _text(outcome.old_name)
+        metadata["new_name"] = _text(outcome.new_name)
+    elif canonical is not None and canonical != current:
+        metadata["proposed_name"] = _text(canonical)
+    if last is not None:
+        # Stays on every later materialization, so a run that keeps the name hides nothing.
+        metadata["last_renamed_at"] = _text(last.changed_at.isoformat(timespec="seconds"))
+        metadata["last_renamed_from"] = _text(last.old_name)
+        metadata["last_renamed_to"] = _text(last.new_name)
+    metadata["rows_updated"] = outcome.rows_updated
+    metadata["threshold"] = threshold
+    metadata["dry_run"] = dry_run
+    return metadata
 
 
 def _rename_events(
@@ -371,6 +426,8 @@ def _rename_events(
         recheck_for=settings.rename_recheck,
     )
     outcomes_out.update(outcomes)
+    plans = workflow.latest_plans(engine, list(outcomes))
+    last = name_changes.last_renames(engine, list(outcomes))
     for key in keys:
         outcome = outcomes.get(key)
         if outcome is None:
@@ -382,15 +439,7 @@ def _rename_events(
         yield _materialization(
             RENAMED,
             key,
-            {
-                "action": _text(outcome.action),
-                "reason": _text(outcome.reason),
-                "old_name": _text(outcome.old_name),
-                "new_name": _text(outcome.new_name),
-                "rows_updated": outcome.rows_updated,
-                "threshold": threshold,
-                "dry_run": config.dry_run,
-            },
+            _decision_metadata(outcome, plans.get(key), last.get(key), threshold, config.dry_run),
         )
 
 

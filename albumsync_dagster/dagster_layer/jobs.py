@@ -19,6 +19,7 @@ from albumsync_dagster.dagster_layer.assets import (
 )
 from albumsync_dagster.dagster_layer.health import sync_health
 from albumsync_dagster.dagster_layer.partitions import ALBUMS, run_target
+from albumsync_dagster.dagster_layer.report import album_sync_report
 
 album_sync_job = dg.define_asset_job(
     name="album_sync_job",
@@ -31,10 +32,10 @@ album_sync_job = dg.define_asset_job(
 
 sync_health_job = dg.define_asset_job(
     name="sync_health_job",
-    selection=dg.AssetSelection.assets(smugmug_album_catalog, sync_health),
+    selection=dg.AssetSelection.assets(smugmug_album_catalog, sync_health, album_sync_report),
     executor_def=dg.in_process_executor,
     description="Refresh the SmugMug catalog (registering new albums), then check the whole "
-    "photo table against it.",
+    "photo table against it and refresh the album report.",
 )
 
 

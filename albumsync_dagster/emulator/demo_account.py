@@ -71,7 +71,7 @@ _TOURNAMENTS = (
     ("Atlantic Coast Swim Meet", "swimming"),
     ("Fall Foliage Field Hockey Festival", "field hockey"),
     ("Thanksgiving Hockey Shootout", "ice hockey"),
-    ("Tournament Name", "softball"),
+    ("Lakeside Softball Classic", "softball"),
     ("Keystone Diamond Classic", "baseball"),
     ("Big Apple Futsal Cup", "soccer"),
 )
