@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -136,6 +137,7 @@ ACTION_STYLE = {
     "locked": "cyan",
     "human_renamed": "cyan",
     "changed_since_planned": "yellow",
+    "deferred": "blue",
     "unconfirmed": "yellow",
     "failed": "red",
 }
@@ -173,12 +175,31 @@ def sync_cmd(
     threshold: Annotated[
         int | None, typer.Option("--threshold", min=0, max=100, help="Rename when drift > N.")
     ] = None,
+    max_renames_per_day: Annotated[
+        int | None,
+        typer.Option(
+            "--max-renames-per-day",
+            min=0,
+            help="Renames on SmugMug in any 24 h, all processes together (this run's cap; "
+            "default ALBUMSYNC_MAX_RENAMES_PER_DAY). Albums over it are deferred.",
+        ),
+    ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Write the rename proposals (key, current and proposed name, drift, parts "
+            "that differ, deferred by the budget) to this CSV file for a person to review.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Fetch, name, rename on SmugMug over the threshold, rows follow, verify."""
     from rich.progress import Progress
 
     from albumsync_dagster.catalog import refresh_catalog
+    from albumsync_dagster.proposals import proposals, write_csv
+    from albumsync_dagster.rename_budget import PlannedBudget, rename_budget
     from albumsync_dagster.settings import Settings
     from albumsync_dagster.smugmug import SmugMugClient
     from albumsync_dagster.workflow import sync_albums
@@ -188,6 +209,10 @@ def sync_cmd(
         raise CommandFailed("say --album-key K for one album, or --all")
     settings = Settings.from_env()
     engine = create_engine(settings.database_url)
+    limit = settings.max_renames_per_day if max_renames_per_day is None else max_renames_per_day
+    budget = rename_budget(engine, limit)
+    # A dry run hands out what the budget allows now across all its batches.
+    planned = PlannedBudget(budget) if is_dry else None
     outcomes: list[Any] = []
     with SmugMugClient.from_env() as client:
         if all_albums:
@@ -221,11 +246,16 @@ def sync_cmd(
                     changed_by="albumsync-cli",
                     known=known,
                     on_album=report,
+                    max_renames_per_day=limit,
+                    planned_budget=planned,
                 )
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.action] = counts.get(o.action, 0) + 1
     failed = [o for o in outcomes if o.failed]
+    if csv_file is not None:
+        written = write_csv(csv_file, proposals(outcomes))
+        err_console.print(f"{written} rename proposal(s) written to {escape(str(csv_file))}")
     if as_json:
         emit_json(
             {
@@ -236,6 +266,11 @@ def sync_cmd(
                     "actions": counts,
                     "rows_updated": sum(o.rows_updated for o in outcomes),
                     "failed": len(failed),
+                },
+                "rename_budget": {
+                    "max_renames_per_day": budget.limit,
+                    "used_in_last_24h": budget.used,
+                    "allowed_now": budget.left,
                 },
             }
         )
@@ -248,6 +283,8 @@ def sync_cmd(
             f"{verb} {sum(o.rows_updated for o in outcomes):,} photo row(s); "
             f"{len(failed)} failed"
         )
+        if is_dry:
+            console.print(f"{budget.describe()}")
     if failed:
         raise typer.Exit(1)
 

@@ -44,6 +44,8 @@ album_enrichment = Table(
     Column("event_name", Text),
     Column("sport_type", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("level", Text),  # high_school, middle_school, college, club (sql/0008)
+    Column("division", Text),  # girls, boys, womens, mens, coed (sql/0008)
 )
 
 # Audit trail of every album-name change, also the intent log for crash repair. Its states

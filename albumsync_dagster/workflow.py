@@ -8,7 +8,8 @@ Dagster assets can run them one by one and the CLI all at once (:func:`sync_albu
    enrichment, recorded in ``canonical_name_history``.
 3. :func:`apply_renames`: rename on SmugMug where a canonical name exists, the drift is over
    the threshold and the album is not locked. Per album: take the album's mutex, re-read it
-   from SmugMug (never overwrite a name changed since step 1), write a pending intent, PATCH,
+   from SmugMug (never overwrite a name changed since step 1), take a slot of the daily rename
+   budget and write a pending intent in one transaction (over the budget: ``deferred``), PATCH,
    then in one transaction bring the rows to the new name and complete the intent. A crash or a
    database failure after the PATCH leaves the intent pending; :func:`repair_pending` (run
    first by every later step 3, and by ``albumsync repair``) completes it.
@@ -24,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -34,6 +35,7 @@ from sqlalchemy.engine import Engine
 from albumsync_dagster import album_sync, name_changes
 from albumsync_dagster.catalog import mark_gone, smugmug_names, store_albums
 from albumsync_dagster.connection_loss import database_failure, retry_on_connection_loss
+from albumsync_dagster.enrichment import enrichment_as_dict, read_enrichments
 from albumsync_dagster.locks import (
     AlbumBusy,
     AlbumLease,
@@ -42,8 +44,14 @@ from albumsync_dagster.locks import (
     lock_album,
 )
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
-from albumsync_dagster.naming import Enrichment, name_album
-from albumsync_dagster.schema import album_enrichment, smugmug_albums, smugmug_images
+from albumsync_dagster.naming import SEED, Enrichment, NamingStandard, name_album, naming_standard
+from albumsync_dagster.rename_budget import (
+    PlannedBudget,
+    deferred_reason,
+    rename_budget,
+    rename_slot,
+)
+from albumsync_dagster.schema import smugmug_albums, smugmug_images
 from albumsync_dagster.settings import DEFAULT_RENAME_RECHECK_HOURS, Settings
 from albumsync_dagster.smugmug import (
     Album,
@@ -65,6 +73,7 @@ NO_CANONICAL = "no_canonical"  # nothing usable to build a name from
 LOCKED = "locked"
 HUMAN_RENAMED = "human_renamed"  # a person changed the name we set: locked now
 CHANGED_SINCE_PLANNED = "changed_since_planned"
+DEFERRED = "deferred"  # over the daily rename budget: a later run renames it
 FAILED = "failed"
 UNCONFIRMED = "unconfirmed"  # our last PATCH's answer was lost; re-checked, not sent again
 
@@ -90,6 +99,8 @@ class NamePlan:
     photo_count: int
     dated_photo_count: int
     enrichment: Enrichment | None
+    differences: tuple[str, ...] = ()  # the parts that differ: "date Sep 21 → Sep 22"
+    standard: str = SEED
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,7 @@ class AlbumOutcome:
     issues: list[str] = field(default_factory=list)
     error: str | None = None
     photo_rows: int = 0  # rows carrying the album key after the sync
+    differences: tuple[str, ...] = ()  # the parts of the name that differ, as a person reads
 
     @property
     def failed(self) -> bool:
@@ -250,19 +262,6 @@ def _store_snapshot(
 # --- step 2 -------------------------------------------------------------------------------
 
 
-def read_enrichments(engine: Engine, album_keys: Sequence[str]) -> dict[str, Enrichment]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(album_enrichment).where(album_enrichment.c.album_key.in_(list(album_keys)))
-        )
-        return {
-            r.album_key: Enrichment(
-                teams=tuple(r.teams or ()), event_name=r.event_name, sport_type=r.sport_type
-            )
-            for r in rows
-        }
-
-
 def _read_snapshot(
     engine: Engine, keys: list[str]
 ) -> tuple[dict[str, sa.Row], dict[str, list[AlbumImage]]]:
@@ -291,9 +290,15 @@ def _read_snapshot(
 
 
 def compute_canonical_names(
-    engine: Engine, album_keys: Sequence[str], *, tz: str = "UTC"
+    engine: Engine,
+    album_keys: Sequence[str],
+    *,
+    tz: str = "UTC",
+    standard: str | NamingStandard = SEED,
 ) -> dict[str, NamePlan]:
-    """Canonical name and drift for each album in the snapshot; recorded with a timestamp."""
+    """Canonical name and drift for each album in the snapshot, under the naming
+    ``standard``; recorded with a timestamp."""
+    chosen = naming_standard(standard)
     keys = list(album_keys)
     snapshot, times = retry_on_connection_loss(
         lambda: _read_snapshot(engine, keys), what="reading the SmugMug snapshot"
@@ -308,7 +313,11 @@ def compute_canonical_names(
         # No fallback to the album's creation date: that is when the gallery was made, not
         # when the event happened. An album with no dated photo is reported, not renamed.
         album = Album(album_key=key, name=row.name or "", url_name=row.url_name or "")
-        result = name_album(album, times[key], enrichment or Enrichment(), tz=tz)
+        result = name_album(album, times[key], enrichment or Enrichment(), tz=tz, standard=chosen)
+        explanation = result.explanation
+        differences = (
+            () if explanation is None else tuple(d.describe() for d in explanation.differences)
+        )
         plans[key] = NamePlan(
             album_key=key,
             current_name=row.name or "",
@@ -317,6 +326,8 @@ def compute_canonical_names(
             photo_count=result.photo_count,
             dated_photo_count=result.dated_photo_count,
             enrichment=enrichment,
+            differences=differences,
+            standard=chosen.name,
         )
         history.append(
             {
@@ -329,13 +340,11 @@ def compute_canonical_names(
                 "details": json.dumps(
                     {
                         "timezone": tz,
+                        "standard": chosen.name,
+                        "differences": list(differences),
                         "enrichment": None
                         if enrichment is None
-                        else {
-                            "teams": list(enrichment.teams),
-                            "event_name": enrichment.event_name,
-                            "sport_type": enrichment.sport_type,
-                        },
+                        else enrichment_as_dict(enrichment),
                         "event_dates": None
                         if result.event_dates is None
                         else {
@@ -373,7 +382,8 @@ def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePla
         rows = conn.execute(
             sa.text(
                 "SELECT DISTINCT ON (album_key) album_key, current_name, canonical_name,"
-                " drift_score, photo_count, dated_photo_count FROM canonical_name_history"
+                " drift_score, photo_count, dated_photo_count, details"
+                " FROM canonical_name_history"
                 " WHERE album_key = ANY(:keys) ORDER BY album_key, id DESC"
             ),
             {"keys": list(album_keys)},
@@ -387,6 +397,8 @@ def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePla
                 r.photo_count or 0,
                 r.dated_photo_count or 0,
                 None,
+                tuple((r.details or {}).get("differences", ())),
+                (r.details or {}).get("standard", SEED),
             )
             for r in rows
         }
@@ -444,10 +456,13 @@ def rename_on_smugmug(
     source: str,
     rollback_of: int | None = None,
     recheck_for: timedelta = DEFAULT_RENAME_RECHECK,
+    max_renames_per_day: int | None = None,
 ) -> RenameOutcome:
     """Rename one album safely: mutex, re-read, intent, PATCH, rows and audit together.
 
     A PATCH whose answer is lost leaves the change unknown, re-checked for ``recheck_for``.
+    With ``max_renames_per_day`` the intent is written only while the daily rename budget has
+    room (taken under its lock, :mod:`albumsync_dagster.rename_budget`); else ``deferred``.
     """
     if not new_name.strip():
         message = "the project never gives an album an empty or blank name"
@@ -467,6 +482,7 @@ def rename_on_smugmug(
                     source=source,
                     rollback_of=rollback_of,
                     recheck_for=recheck_for,
+                    max_renames_per_day=max_renames_per_day,
                 )
             )
     except AlbumBusy as exc:
@@ -499,6 +515,7 @@ def _rename_holding_mutex(
     source: str,
     rollback_of: int | None,
     recheck_for: timedelta,
+    max_renames_per_day: int | None,
 ) -> RenameOutcome:
     try:
         fresh = client.get_album(album_key)
@@ -537,15 +554,19 @@ def _rename_holding_mutex(
     # The lease may have run out while SmugMug was slow (or this process stalled): another
     # renamer may hold the album now, so no intent and no PATCH from here (AlbumLeaseLost).
     lease.ensure_held()
-    change_id = name_changes.write_intent(
-        engine,
-        album_key,
-        fresh.name,
-        new_name,
-        changed_by=changed_by,
-        source=source,
-        rollback_of=rollback_of,
-    )
+    with rename_slot(engine, max_renames_per_day) as slot:
+        if slot is None:
+            reason = deferred_reason(max_renames_per_day or 0)
+            return RenameOutcome(album_key, DEFERRED, reason, fresh.name, new_name)
+        change_id = name_changes.write_intent(
+            slot,
+            album_key,
+            fresh.name,
+            new_name,
+            changed_by=changed_by,
+            source=source,
+            rollback_of=rollback_of,
+        )
     try:
         client.rename_album(album_key, new_name)
     except (SmugMugUnavailable, SmugMugResponseError) as exc:
@@ -659,13 +680,20 @@ def apply_renames(
     source: str = "pipeline",
     plans: Mapping[str, NamePlan] | None = None,
     recheck_for: timedelta = DEFAULT_RENAME_RECHECK,
+    max_renames_per_day: int | None = None,
+    planned_budget: PlannedBudget | None = None,
 ) -> dict[str, RenameOutcome]:
     """Decide and apply the renames of a batch (from the latest plans unless given).
 
     An album whose last rename SmugMug has not confirmed (unknown, within its re-check
-    window) is not renamed again: that PATCH may still land.
+    window) is not renamed again: that PATCH may still land. ``max_renames_per_day`` caps
+    renames on SmugMug in any 24 h, all processes together: an album over it is
+    ``deferred``. A dry run hands out the budget left now in key order (``planned_budget``
+    carries it across the batches of one command).
     """
     keys = sorted(album_keys)
+    if dry_run and planned_budget is None and max_renames_per_day is not None:
+        planned_budget = PlannedBudget(rename_budget(engine, max_renames_per_day))
     if not dry_run:
         repair_pending(engine, client, keys, changed_by=changed_by)
     plans = dict(plans) if plans is not None else latest_plans(engine, keys)
@@ -713,16 +741,15 @@ def apply_renames(
         elif dry_run and key in ours and ours[key] != current:
             reason = accept_human_rename(engine, key, ours[key], current, dry_run=True)
             outcomes[key] = RenameOutcome(key, HUMAN_RENAMED, reason, current, canonical)
+        elif dry_run and planned_budget is not None and not planned_budget.take():
+            limit = planned_budget.budget.limit
+            outcomes[key] = RenameOutcome(key, DEFERRED, deferred_reason(limit), current, canonical)
         elif dry_run:
             outcomes[key] = RenameOutcome(
-                key,
-                WOULD_RENAME,
-                f"drift {plan.drift_score} > threshold {threshold}",
-                current,
-                canonical,
+                key, WOULD_RENAME, _why_rename(plan, threshold), current, canonical
             )
         else:
-            outcomes[key] = rename_on_smugmug(
+            outcome = rename_on_smugmug(
                 engine,
                 client,
                 key,
@@ -731,8 +758,20 @@ def apply_renames(
                 changed_by=changed_by,
                 source=source,
                 recheck_for=recheck_for,
+                max_renames_per_day=max_renames_per_day,
             )
+            if outcome.action == RENAMED and outcome.error is None:
+                outcome = replace(
+                    outcome, reason=f"{outcome.reason}: {_why_rename(plan, threshold)}"
+                )
+            outcomes[key] = outcome
     return outcomes
+
+
+def _why_rename(plan: NamePlan, threshold: int) -> str:
+    """``drift 55 > threshold 20 (prefix missing → HS Girls VB; date Sep 22 → 09-22-2026)``."""
+    why = f"drift {plan.drift_score} > threshold {threshold}"
+    return f"{why} ({'; '.join(plan.differences)})" if plan.differences else why
 
 
 def repair_pending(
@@ -871,14 +910,31 @@ def sync_albums(
     source: str = "cli",
     known: Mapping[str, Album] | None = None,
     on_album: Callable[[AlbumOutcome], None] | None = None,
+    max_renames_per_day: int | None = None,
+    planned_budget: PlannedBudget | None = None,
 ) -> list[AlbumOutcome]:
-    """Run the four steps over a batch and say, per album, what happened."""
+    """Run the four steps over a batch and say, per album, what happened.
+
+    ``max_renames_per_day`` overrides the settings' daily rename budget for this call;
+    ``planned_budget`` carries a dry run's budget across the batches of one command.
+    """
     settings = settings or Settings.from_env()
     threshold = settings.drift_threshold if threshold is None else threshold
+    budget = settings.max_renames_per_day if max_renames_per_day is None else max_renames_per_day
     keys = list(dict.fromkeys(album_keys))
     try:
         outcomes = _sync_batch(
-            engine, client, keys, settings, dry_run, threshold, changed_by, source, known
+            engine,
+            client,
+            keys,
+            settings,
+            dry_run,
+            threshold,
+            changed_by,
+            source,
+            known,
+            budget,
+            planned_budget,
         )
     except sa.exc.DBAPIError as exc:
         # The database stayed out of reach through the retries: every album of the batch
@@ -915,10 +971,12 @@ def _sync_batch(
     changed_by: str,
     source: str,
     known: Mapping[str, Album] | None,
+    max_renames_per_day: int,
+    planned_budget: PlannedBudget | None,
 ) -> list[AlbumOutcome]:
     fetched = fetch_albums(engine, client, keys, known=known)
     ok = [k for k in keys if k in fetched.albums]
-    plans = compute_canonical_names(engine, ok, tz=settings.timezone)
+    plans = compute_canonical_names(engine, ok, tz=settings.timezone, standard=settings.standard())
     renames = apply_renames(
         engine,
         client,
@@ -929,6 +987,8 @@ def _sync_batch(
         source=source,
         plans=plans,
         recheck_for=settings.rename_recheck,
+        max_renames_per_day=max_renames_per_day,
+        planned_budget=planned_budget,
     )
     rows = sync_photo_rows(engine, ok, dry_run=dry_run, changed_by=changed_by)
     names_now = retry_on_connection_loss(
@@ -973,6 +1033,7 @@ def _sync_batch(
                 issues=issues,
                 error=rename.error,
                 photo_rows=verification.photo_count if verification else 0,
+                differences=plan.differences if plan else (),
             )
         outcomes.append(outcome)
     return outcomes
