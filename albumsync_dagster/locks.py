@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from albumsync_dagster.db import database_error_reason
 from albumsync_dagster.schema import album_locks
 from albumsync_dagster.settings import lease_seconds_from_env
+from albumsync_dagster.sql_arrays import any_of
 
 log = logging.getLogger("albumsync.locks")
 
@@ -64,7 +65,7 @@ def album_locks_for(
 ) -> dict[str, AlbumLock]:
     query = sa.select(album_locks)
     if album_keys is not None:
-        query = query.where(album_locks.c.album_key.in_(list(album_keys)))
+        query = query.where(any_of(album_locks.c.album_key, album_keys))
     with engine.connect() as conn:
         return {
             r.album_key: AlbumLock(r.album_key, r.reason, r.locked_by, r.locked_at)

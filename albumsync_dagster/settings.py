@@ -12,6 +12,9 @@ from albumsync_dagster.naming.event_dates import resolve_zone
 
 DEFAULT_DRIFT_THRESHOLD = 20
 DEFAULT_BATCH_SIZE = 10
+DEFAULT_MAX_CONCURRENCY = 4
+# A daily schedule that drifts a few minutes still gets its full listing every day.
+DEFAULT_FULL_LISTING_HOURS = 23
 DEFAULT_MAX_RENAMES_PER_DAY = 100
 DEFAULT_SMUGMUG_TIMEOUT_SECONDS = 30.0
 # A PATCH whose answer was lost can still land; SmugMug's name is re-read for this long.
@@ -29,6 +32,9 @@ class Settings:
     batch_size: int = DEFAULT_BATCH_SIZE
     database_url: str | None = None  # None: the embedded PostgreSQL
     lease_seconds: int = DEFAULT_LEASE_SECONDS
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # SmugMug fetches of albums at once
+    # sync --all lists the whole account when the last full listing is this old (0: always)
+    full_listing_hours: int = DEFAULT_FULL_LISTING_HOURS
     naming_standard: str = "seed"  # seed | level-event-date | template
     naming_template: str | None = None  # with naming_standard "template"
     max_renames_per_day: int = DEFAULT_MAX_RENAMES_PER_DAY  # all processes together
@@ -59,6 +65,10 @@ class Settings:
             batch_size=_int(env, "ALBUMSYNC_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, 10_000),
             database_url=env.get("ALBUMSYNC_DATABASE_URL", "").strip() or None,
             lease_seconds=lease_seconds_from_env(env),
+            full_listing_hours=_int(
+                env, "ALBUMSYNC_FULL_LISTING_HOURS", DEFAULT_FULL_LISTING_HOURS, 0, 24 * 365
+            ),
+            max_concurrency=_int(env, "SMUGMUG_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, 1, 64),
             naming_standard=standard,
             naming_template=template,
             max_renames_per_day=_int(

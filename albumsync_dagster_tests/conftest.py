@@ -36,6 +36,9 @@ DATA_TABLES = (
     "album_locks",
     "smugmug_images",
     "album_leases",
+    "album_sync_state",
+    "sync_cursors",
+    "smugmug_rate_limit",
 )
 
 
