@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg.errors
@@ -127,6 +128,15 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
     return app.command(name=func.__name__.replace("_cmd", "").replace("_", "-"))(wrapper)
 
 
+def smugmug_client(engine: Any) -> Any:
+    """A command's SmugMug client (from ``SMUGMUG_*``), its requests taken from the account's
+    budget that every process shares in PostgreSQL."""
+    from albumsync_dagster.shared_rate_limit import share_rate_limit
+    from albumsync_dagster.smugmug import SmugMugClient
+
+    return share_rate_limit(SmugMugClient.from_env(), engine)
+
+
 @command
 def migrate_cmd(as_json: JsonOption = False) -> None:
     """Create or update the schema (idempotent)."""
@@ -187,8 +197,10 @@ ACTION_STYLE = {
     "locked": "cyan",
     "human_renamed": "cyan",
     "changed_since_planned": "yellow",
+    "deferred": "blue",
     "unconfirmed": "yellow",
     "failed": "red",
+    "gone": "magenta",
 }
 
 
@@ -223,71 +235,100 @@ def _album_line(outcome: Any) -> str:
 @command
 def sync_cmd(
     album_key: Annotated[str | None, typer.Option("--album-key", help="One album.")] = None,
-    all_albums: Annotated[bool, typer.Option("--all", help="Every album of the account.")] = False,
+    all_albums: Annotated[
+        bool, typer.Option("--all", help="Every album where something changed since its last sync.")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="With --all: every album, images read again.")
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only.")] = False,
     apply: Annotated[bool, typer.Option("--apply", help="Rename and write.")] = False,
     threshold: Annotated[
         int | None, typer.Option("--threshold", min=0, max=100, help="Rename when drift > N.")
     ] = None,
+    max_renames_per_day: Annotated[
+        int | None,
+        typer.Option(
+            "--max-renames-per-day",
+            min=0,
+            help="Renames on SmugMug in any 24 h, all processes together (this run's cap; "
+            "default ALBUMSYNC_MAX_RENAMES_PER_DAY). Albums over it are deferred.",
+        ),
+    ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Write the rename proposals (key, current and proposed name, drift, parts "
+            "that differ, deferred by the budget) to this CSV file for a person to review.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Fetch, name, rename on SmugMug over the threshold, rows follow, verify."""
-    from rich.progress import Progress
-
-    from albumsync_dagster.catalog import refresh_catalog
+    from albumsync_dagster.account_sync import AccountSync, sync_account
     from albumsync_dagster.hidden_rows import albums_without_visible_rows
+    from albumsync_dagster.proposals import proposals, write_csv
+    from albumsync_dagster.rename_budget import PlannedBudget, rename_budget
     from albumsync_dagster.settings import Settings
-    from albumsync_dagster.smugmug import SmugMugClient
-    from albumsync_dagster.workflow import sync_albums
+    from albumsync_dagster.workflow import GONE, sync_albums
 
     is_dry = _mode(dry_run, apply)
     if bool(album_key) == all_albums:
         raise CommandFailed("say --album-key K for one album, or --all")
+    if full and not all_albums:
+        raise CommandFailed("--full goes with --all")
     settings = Settings.from_env()
     engine = open_database(settings.database_url)
+    limit = settings.max_renames_per_day if max_renames_per_day is None else max_renames_per_day
+    budget = rename_budget(engine, limit)
+    # A dry run hands out what the budget allows now across all its batches.
+    planned = PlannedBudget(budget) if is_dry else None
     outcomes: list[Any] = []
-    with SmugMugClient.from_env() as client:
+    listed = chosen = 0
+    listing = None
+    with (
+        smugmug_client(engine) as client,
+        SyncProgress(client, enabled=all_albums and not as_json) as progress,
+    ):
+
+        def plan_ready(plan: AccountSync) -> None:
+            progress.start(len(plan.work))
+
+        def report(outcome: Any) -> None:
+            outcomes.append(outcome)
+            progress.album_done(outcome)
+            if not as_json:
+                console.print(_album_line(outcome))
+
+        common: dict[str, Any] = {
+            "settings": settings,
+            "dry_run": is_dry,
+            "threshold": threshold,
+            "source": "cli",
+            "changed_by": "albumsync-cli",
+            "on_album": report,
+            "max_renames_per_day": limit,
+            "planned_budget": planned,
+        }
         if all_albums:
-            catalog = refresh_catalog(engine, client)
-            keys = catalog.known_keys
-            known = {a.album_key: a for a in catalog.albums}
+            run = sync_account(engine, client, full=full, on_planned=plan_ready, **common)
+            listed, chosen, listing = run.listed, len(run.work), run.listing
         else:
-            keys, known = [album_key or ""], {}
-        batches = [
-            keys[i : i + settings.batch_size] for i in range(0, len(keys), settings.batch_size)
-        ]
-        show_progress = all_albums and not as_json
-        with Progress(console=err_console, disable=not show_progress, transient=True) as progress:
-            task = progress.add_task("syncing albums", total=len(keys))
-
-            def report(outcome: Any) -> None:
-                outcomes.append(outcome)
-                progress.advance(task)
-                if not as_json:
-                    console.print(_album_line(outcome))
-
-            for batch in batches:
-                sync_albums(
-                    engine,
-                    client,
-                    batch,
-                    settings=settings,
-                    dry_run=is_dry,
-                    threshold=threshold,
-                    source="cli",
-                    changed_by="albumsync-cli",
-                    known=known,
-                    on_album=report,
-                )
-        # RLS may hide an album's rows, which would pass for "nothing to update".
-        hidden = albums_without_visible_rows(
-            engine, [o.album_key for o in outcomes if not o.photo_rows and o.error is None]
-        )
+            sync_albums(engine, client, [album_key or ""], **common)
+        requests = client.request_count
+    # RLS may hide an album's rows, which would pass for "nothing to update".
+    hidden = albums_without_visible_rows(
+        engine, [o.album_key for o in outcomes if not o.photo_rows and o.error is None]
+    )
+    rows_seen = sum(o.photo_rows for o in outcomes)
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.action] = counts.get(o.action, 0) + 1
     failed = [o for o in outcomes if o.failed]
-    rows_seen = sum(o.photo_rows for o in outcomes)
+    if csv_file is not None:
+        written = write_csv(csv_file, proposals(outcomes))
+        err_console.print(f"{written} rename proposal(s) written to {escape(str(csv_file))}")
     if as_json:
         emit_json(
             {
@@ -295,11 +336,20 @@ def sync_cmd(
                 "albums": outcomes,
                 "summary": {
                     "albums": len(outcomes),
+                    "listing": listing,
+                    "listed": listed,
+                    "chosen": chosen,
                     "actions": counts,
                     "rows_updated": sum(o.rows_updated for o in outcomes),
                     "photo_rows": rows_seen,
                     "failed": len(failed),
                     "warnings": [h.warning for h in hidden],
+                    "smugmug_requests": requests,
+                },
+                "rename_budget": {
+                    "max_renames_per_day": budget.limit,
+                    "used_in_last_24h": budget.used,
+                    "allowed_now": budget.left,
                 },
             }
         )
@@ -309,13 +359,71 @@ def sync_cmd(
             err_console.print(f"[yellow]warning:[/yellow] {escape(h.warning)}")
         summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
         verb = "would update" if is_dry else "updated"
+        skipped = f" ({listing} listing: {listed:,} album(s) listed)" if all_albums else ""
         console.print(
-            f"[bold]{len(outcomes)} album(s)[/bold]: {summary or 'nothing'}; "
-            f"{verb} {sum(o.rows_updated for o in outcomes):,} of {rows_seen:,} photo row(s); "
-            f"{len(failed)} failed"
+            f"[bold]{len(outcomes) - counts.get(GONE, 0)} album(s)[/bold]{skipped}: "
+            f"{summary or 'nothing'}; {verb} {sum(o.rows_updated for o in outcomes):,} of "
+            f"{rows_seen:,} photo row(s); {len(failed)} failed; {requests:,} SmugMug request(s)"
         )
+        if is_dry:
+            console.print(f"{budget.describe()}")
     if failed:
         raise typer.Exit(1)
+
+
+class SyncProgress:
+    """The progress bar of ``sync --all``: albums checked, changed and renamed, and the
+    SmugMug requests left in the budget (SmugMug's ``X-RateLimit-Remaining``)."""
+
+    def __init__(self, client: Any, *, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._client = client
+        self._progress = Progress(
+            TextColumn("checked"),
+            MofNCompleteColumn(),
+            BarColumn(),
+            TextColumn(
+                "{task.fields[changed]} changed, {task.fields[renamed]} renamed, "
+                "{task.fields[budget]} requests left"
+            ),
+            console=err_console,
+            disable=not enabled,
+            transient=True,
+        )
+        self._task = self._progress.add_task(
+            "sync", total=None, changed=0, renamed=0, budget=self._budget()
+        )
+        self.changed = 0
+        self.renamed = 0
+
+    def start(self, total: int) -> None:
+        """The albums to check are known (after the listing)."""
+        self._progress.update(self._task, total=total, budget=self._budget())
+
+    def _budget(self) -> str:
+        left = self._client.rate_limit_remaining
+        return "?" if left is None else f"{left:,}"
+
+    def album_done(self, outcome: Any) -> None:
+        if outcome.action == "renamed":
+            self.renamed += 1
+        if outcome.action in ("renamed", "human_renamed", "gone") or outcome.rows_updated:
+            self.changed += 1
+        self._progress.update(
+            self._task,
+            advance=0 if outcome.action == "gone" else 1,
+            changed=self.changed,
+            renamed=self.renamed,
+            budget=self._budget(),
+        )
+
+    def __enter__(self) -> SyncProgress:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(None, None, None)
 
 
 @command
@@ -324,11 +432,10 @@ def repair_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Complete or close renames left pending by a crash or a database failure."""
-    from albumsync_dagster.smugmug import SmugMugClient
     from albumsync_dagster.workflow import repair_pending
 
     engine = open_database()
-    with SmugMugClient.from_env() as client:
+    with smugmug_client(engine) as client:
         client.get_authuser()  # refused credentials are said even when nothing is pending
         results = repair_pending(engine, client, [album_key] if album_key else None)
     if as_json:
@@ -387,13 +494,12 @@ def rollback_cmd(
     """Restore SmugMug's names from before the window; the rows follow."""
     from albumsync_dagster.rollback import REFUSED, parse_duration, rollback
     from albumsync_dagster.settings import Settings
-    from albumsync_dagster.smugmug import SmugMugClient
 
     is_dry = _mode(dry_run, apply)
     window = parse_duration(since)
     settings = Settings.from_env()
     engine = open_database(settings.database_url)
-    with SmugMugClient.from_env() as client:
+    with smugmug_client(engine) as client:
         client.get_authuser()  # refused credentials are said even when nothing is in the window
         items = rollback(
             engine,
@@ -422,11 +528,10 @@ def backfill_album_keys_cmd(as_json: JsonOption = False) -> None:
     """Fill photo_metadata.album_key from SmugMug, by image key."""
     with clear_errors():
         from albumsync_dagster.backfill import backfill_album_keys
-        from albumsync_dagster.smugmug import SmugMugClient
 
         engine = open_database()
-        with SmugMugClient.from_env() as client:
-            client.get_authuser()  # refused credentials are said even when no row lacks a key
+        with smugmug_client(engine) as client:
+            client.get_authuser()  # refused credentials are said even when nothing is to fill
             result = backfill_album_keys(engine, client)
         if as_json:
             emit_json(result)

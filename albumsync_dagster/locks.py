@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
 from albumsync_dagster.schema import album_locks
+from albumsync_dagster.sql_arrays import any_of
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def album_locks_for(
 ) -> dict[str, AlbumLock]:
     query = sa.select(album_locks)
     if album_keys is not None:
-        query = query.where(album_locks.c.album_key.in_(list(album_keys)))
+        query = query.where(any_of(album_locks.c.album_key, album_keys))
     with engine.connect() as conn:
         return {
             r.album_key: AlbumLock(r.album_key, r.reason, r.locked_by, r.locked_at)

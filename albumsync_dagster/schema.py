@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     Table,
@@ -46,6 +48,8 @@ album_enrichment = Table(
     Column("event_name", Text),
     Column("sport_type", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("level", Text),  # high_school, middle_school, college, club (sql/0008)
+    Column("division", Text),  # girls, boys, womens, mens, coed (sql/0008)
 )
 
 # Audit trail of every album-name change, also the intent log for crash repair. Its states
@@ -130,6 +134,41 @@ album_locks = Table(
     Column("reason", Text, nullable=False),
     Column("locked_by", Text, nullable=False),
     Column("locked_at", DateTime(timezone=True), nullable=False),
+)
+
+# What the last finished sync of each album saw (incremental runs compare with it).
+album_sync_state = Table(
+    "album_sync_state",
+    metadata,
+    Column("album_key", Text, primary_key=True),
+    Column("images_last_updated", DateTime(timezone=True)),
+    Column("image_count", Integer),
+    Column("images_read_at", DateTime(timezone=True)),
+    Column("last_updated", DateTime(timezone=True)),
+    Column("name", Text),
+    Column("enrichment_updated_at", DateTime(timezone=True)),
+    Column("locked", Boolean),
+    Column("decided_with", Text),
+    Column("synced_at", DateTime(timezone=True)),
+)
+
+# Account-wide cursors (last full listing, sorted listing position, change sensor).
+sync_cursors = Table(
+    "sync_cursors",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("position", DateTime(timezone=True)),
+    Column("ran_at", DateTime(timezone=True), nullable=False),
+)
+
+# SmugMug's request budget shared by every process on one account (a token bucket a row).
+smugmug_rate_limit = Table(
+    "smugmug_rate_limit",
+    metadata,
+    Column("account", Text, primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("refilled_at", DateTime(timezone=True), nullable=False),
+    Column("paused_until", DateTime(timezone=True), nullable=False),
 )
 
 schema_migrations = Table(

@@ -8,7 +8,8 @@ Dagster assets can run them one by one and the CLI all at once (:func:`sync_albu
    enrichment, recorded in ``canonical_name_history``.
 3. :func:`apply_renames`: rename on SmugMug where a canonical name exists, the drift is over
    the threshold and the album is not locked. Per album: take the album's mutex, re-read it
-   from SmugMug (never overwrite a name changed since step 1), write a pending intent, PATCH,
+   from SmugMug (never overwrite a name changed since step 1), take a slot of the daily rename
+   budget and write a pending intent in one transaction (over the budget: ``deferred``), PATCH,
    then in one transaction bring the rows to the new name and complete the intent. A crash or a
    database failure after the PATCH leaves the intent pending; :func:`repair_pending` (run
    first by every later step 3, and by ``albumsync repair``) completes it.
@@ -24,7 +25,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -34,10 +36,24 @@ from sqlalchemy.engine import Engine
 from albumsync_dagster import album_sync, name_changes
 from albumsync_dagster.catalog import mark_gone, smugmug_names, store_albums
 from albumsync_dagster.connection_loss import database_failure, retry_on_connection_loss
+from albumsync_dagster.enrichment import enrichment_as_dict, read_enrichments
+from albumsync_dagster.incremental import (
+    decision_inputs,
+    enrichment_versions,
+    images_current,
+    record_images_read,
+    record_synced,
+)
 from albumsync_dagster.locks import AlbumBusy, album_locks_for, album_mutex, lock_album
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
-from albumsync_dagster.naming import Enrichment, name_album
-from albumsync_dagster.schema import album_enrichment, smugmug_albums, smugmug_images
+from albumsync_dagster.naming import SEED, Enrichment, NamingStandard, name_album, naming_standard
+from albumsync_dagster.rename_budget import (
+    PlannedBudget,
+    deferred_reason,
+    rename_budget,
+    rename_slot,
+)
+from albumsync_dagster.schema import smugmug_albums, smugmug_images
 from albumsync_dagster.settings import DEFAULT_RENAME_RECHECK_HOURS, Settings
 from albumsync_dagster.smugmug import (
     Album,
@@ -48,8 +64,11 @@ from albumsync_dagster.smugmug import (
     SmugMugResponseError,
     SmugMugUnavailable,
 )
+from albumsync_dagster.sql_arrays import CHUNK_ROWS, any_of
 
 log = logging.getLogger("albumsync.workflow")
+
+T = TypeVar("T")
 
 # Actions, as reported per album.
 RENAMED = "renamed"
@@ -59,12 +78,12 @@ NO_CANONICAL = "no_canonical"  # nothing usable to build a name from
 LOCKED = "locked"
 HUMAN_RENAMED = "human_renamed"  # a person changed the name we set: locked now
 CHANGED_SINCE_PLANNED = "changed_since_planned"
+DEFERRED = "deferred"  # over the daily rename budget: a later run renames it
 FAILED = "failed"
 UNCONFIRMED = "unconfirmed"  # our last PATCH's answer was lost; re-checked, not sent again
+GONE = "gone"  # deleted on SmugMug: marked gone in the snapshot, its rows left as they are
 
 DEFAULT_RENAME_RECHECK = timedelta(hours=DEFAULT_RENAME_RECHECK_HOURS)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,6 +92,7 @@ class FetchOutcome:
     image_counts: dict[str, int]
     errors: dict[str, str] = field(default_factory=dict)
     gone: list[str] = field(default_factory=list)
+    images_read: list[str] = field(default_factory=list)  # albums whose images were listed
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,8 @@ class NamePlan:
     photo_count: int
     dated_photo_count: int
     enrichment: Enrichment | None
+    differences: tuple[str, ...] = ()  # the parts that differ: "date Sep 21 → Sep 22"
+    standard: str = SEED
 
 
 @dataclass(frozen=True)
@@ -137,6 +159,7 @@ class AlbumOutcome:
     issues: list[str] = field(default_factory=list)
     error: str | None = None
     photo_rows: int = 0  # rows carrying the album key after the sync
+    differences: tuple[str, ...] = ()  # the parts of the name that differ, as a person reads
 
     @property
     def failed(self) -> bool:
@@ -160,26 +183,55 @@ def fetch_albums(
     album_keys: Sequence[str],
     *,
     known: Mapping[str, Album] | None = None,
+    reread_images: bool = False,
+    max_concurrency: int = 1,
 ) -> FetchOutcome:
     """Fetch each album (unless ``known`` has it) and its images; store them in the snapshot.
 
-    Costs 1 + ceil(n / page size) requests per album of n images (none for a known album's
-    own record). An album SmugMug no longer has is marked gone and reported.
+    An album's images are listed only when its ImagesLastUpdated or ImageCount moved since
+    they were last read (or ``reread_images``): 1 + ceil(n / page size) requests for an
+    album of n images, none for a known album whose images did not move or that SmugMug
+    counts no image in. Albums are fetched
+    ``max_concurrency`` at a time, under the client's rate limit. An album SmugMug no longer
+    has is marked gone and reported.
     """
-    albums: dict[str, Album] = {}
-    images: dict[str, list[AlbumImage]] = {}
+    given = known or {}
     errors: dict[str, str] = {}
     gone: list[str] = []
-    for key in album_keys:
-        try:
-            album = (known or {}).get(key) or client.get_album(key)
-            images[key] = client.list_album_images(key)
-            albums[key] = album
-        except SmugMugNotFound:
+
+    def failed(key: str, exc: SmugMugError) -> None:
+        if isinstance(exc, SmugMugNotFound):
             gone.append(key)
             errors[key] = f"album {key}: not found on SmugMug (deleted?)"
-        except SmugMugError as exc:
+        else:
             errors[key] = f"album {key}: fetching from SmugMug failed: {exc}"
+
+    albums: dict[str, Album] = {}
+    records = each_album(
+        [k for k in album_keys if k not in given], client.get_album, max_concurrency
+    )
+    for key in album_keys:
+        record = given.get(key) or records.get(key)
+        if isinstance(record, SmugMugError):
+            failed(key, record)
+        elif record is not None:
+            albums[key] = record
+    current = set() if reread_images else images_current(engine, albums.values())
+    # An album SmugMug counts no image in has nothing to list: its stored images go.
+    images: dict[str, list[AlbumImage]] = {
+        k: [] for k, a in albums.items() if k not in current and a.image_count == 0
+    }
+    listings = each_album(
+        [k for k in albums if k not in current and k not in images],
+        client.list_album_images,
+        max_concurrency,
+    )
+    for key, listing in listings.items():
+        if isinstance(listing, SmugMugError):
+            failed(key, listing)
+            del albums[key]
+        else:
+            images[key] = listing
     try:
         retry_on_connection_loss(
             lambda: _store_snapshot(engine, albums, images, gone),
@@ -192,23 +244,29 @@ def fetch_albums(
             try:
                 retry_on_connection_loss(
                     lambda key=key: _store_snapshot(  # type: ignore[misc]
-                        engine, {key: albums[key]}, {key: images[key]}, []
+                        engine,
+                        {key: albums[key]},
+                        {key: images[key]} if key in images else {},
+                        [],
                     ),
                     what=f"album {key}: storing the SmugMug snapshot",
                 )
             except sa.exc.DBAPIError as exc:
                 errors[key] = database_failure(exc, f"album {key}: storing the SmugMug snapshot")
                 del albums[key]
-                del images[key]
+                images.pop(key, None)
         if gone:
             retry_on_connection_loss(
                 lambda: _store_snapshot(engine, {}, {}, gone), what="marking albums gone"
             )
+    counts = {k: len(v) for k, v in images.items()}
+    counts.update(stored_image_counts(engine, [k for k in albums if k not in images]))
     return FetchOutcome(
         albums=albums,
-        image_counts={k: len(v) for k, v in images.items()},
+        image_counts={k: counts.get(k, 0) for k in albums},
         errors=errors,
         gone=gone,
+        images_read=sorted(images),
     )
 
 
@@ -218,43 +276,122 @@ def _store_snapshot(
     images: Mapping[str, list[AlbumImage]],
     gone: Sequence[str],
 ) -> None:
-    """Albums, their images' capture times and the gone albums, in one transaction."""
+    """Albums, their images (by difference) and the gone albums, in one transaction."""
     with engine.begin() as conn:
         store_albums(conn, albums.values())
         if gone:
             mark_gone(conn, gone)
-        if images:
-            conn.execute(
-                sa.delete(smugmug_images).where(smugmug_images.c.album_key.in_(list(images)))
-            )
-            rows = [
-                {
-                    "album_key": key,
-                    "image_key": image.image_key,
-                    "date_time_original": image.date_time_original,
-                    "origin": image.origin,
-                }
-                for key, listed in images.items()
-                for image in {i.image_key: i for i in listed}.values()
-            ]
-            if rows:
-                conn.execute(sa.insert(smugmug_images), rows)
+        store_images(conn, images)
+        record_images_read(conn, [albums[k] for k in images if k in albums])
+
+
+def each_album(
+    album_keys: Sequence[str], fetch: Callable[[str], T], max_concurrency: int
+) -> dict[str, T | SmugMugError]:
+    """``fetch(key)`` for every album, ``max_concurrency`` at a time; SmugMug's errors kept.
+
+    Any other error (a bad key, the database holding the shared rate limit) is raised.
+    """
+
+    def one(key: str) -> T | SmugMugError:
+        try:
+            return fetch(key)
+        except SmugMugError as exc:
+            return exc
+
+    if max_concurrency <= 1 or len(album_keys) <= 1:
+        return {key: one(key) for key in album_keys}
+    with ThreadPoolExecutor(
+        max_workers=min(max_concurrency, len(album_keys)), thread_name_prefix="smugmug"
+    ) as pool:
+        return dict(zip(album_keys, pool.map(one, album_keys), strict=True))
+
+
+def stored_image_counts(engine: Engine, album_keys: Sequence[str]) -> dict[str, int]:
+    """Images held in the snapshot per album (of those given)."""
+    if not album_keys:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(smugmug_images.c.album_key, sa.func.count())
+            .where(any_of(smugmug_images.c.album_key, album_keys))
+            .group_by(smugmug_images.c.album_key)
+        )
+        return {key: int(n) for key, n in rows}
+
+
+# One album's listing replaces its stored images by difference: images gone are deleted,
+# new or changed ones upserted, unchanged ones left alone (no dead tuples, no WAL).
+# The DELETE and the INSERT see the same snapshot and touch disjoint rows.
+_STORE_IMAGES = sa.text(
+    """
+    WITH listed AS (
+        SELECT * FROM unnest(CAST(:album_keys AS text[]), CAST(:image_keys AS text[]),
+                             CAST(:times AS timestamptz[]), CAST(:origins AS text[]))
+             AS l(album_key, image_key, date_time_original, origin)
+    ),
+    removed AS (
+        DELETE FROM smugmug_images s
+        WHERE s.album_key = ANY(CAST(:albums AS text[]))
+          AND NOT EXISTS (SELECT 1 FROM listed l
+                          WHERE l.album_key = s.album_key AND l.image_key = s.image_key)
+        RETURNING 1
+    ),
+    written AS (
+        INSERT INTO smugmug_images AS s (album_key, image_key, date_time_original, origin)
+        SELECT album_key, image_key, date_time_original, origin FROM listed
+        ON CONFLICT (album_key, image_key) DO UPDATE
+            SET date_time_original = excluded.date_time_original, origin = excluded.origin,
+                fetched_at = now()
+            WHERE (s.date_time_original, s.origin)
+                  IS DISTINCT FROM (excluded.date_time_original, excluded.origin)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM removed) AS removed, (SELECT count(*) FROM written) AS written
+    """
+)
+
+
+def store_images(conn: sa.Connection, images: Mapping[str, Sequence[AlbumImage]]) -> int:
+    """Bring the stored images of each album to its listing; returns the rows written.
+
+    Albums are sent whole, several per statement up to about ``CHUNK_ROWS`` images (an
+    album bigger than that goes alone): one array per column, never a parameter per image.
+    """
+    written = 0
+    group: list[str] = []
+    size = 0
+
+    def flush() -> int:
+        rows = [
+            (key, image)
+            for key in group
+            for image in {i.image_key: i for i in images[key]}.values()
+        ]
+        result = conn.execute(
+            _STORE_IMAGES,
+            {
+                "albums": list(group),
+                "album_keys": [k for k, _ in rows],
+                "image_keys": [i.image_key for _, i in rows],
+                "times": [i.date_time_original for _, i in rows],
+                "origins": [i.origin for _, i in rows],
+            },
+        ).one()
+        return int(result.removed) + int(result.written)
+
+    for key in images:
+        if group and size + len(images[key]) > CHUNK_ROWS:
+            written += flush()
+            group, size = [], 0
+        group.append(key)
+        size += len(images[key])
+    if group:
+        written += flush()
+    return written
 
 
 # --- step 2 -------------------------------------------------------------------------------
-
-
-def read_enrichments(engine: Engine, album_keys: Sequence[str]) -> dict[str, Enrichment]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(album_enrichment).where(album_enrichment.c.album_key.in_(list(album_keys)))
-        )
-        return {
-            r.album_key: Enrichment(
-                teams=tuple(r.teams or ()), event_name=r.event_name, sport_type=r.sport_type
-            )
-            for r in rows
-        }
 
 
 def _read_snapshot(
@@ -266,7 +403,7 @@ def _read_snapshot(
             r.album_key: r
             for r in conn.execute(
                 sa.select(smugmug_albums).where(
-                    smugmug_albums.c.album_key.in_(keys), smugmug_albums.c.gone_at.is_(None)
+                    any_of(smugmug_albums.c.album_key, keys), smugmug_albums.c.gone_at.is_(None)
                 )
             )
         }
@@ -276,7 +413,7 @@ def _read_snapshot(
                 smugmug_images.c.album_key,
                 smugmug_images.c.image_key,
                 smugmug_images.c.date_time_original,
-            ).where(smugmug_images.c.album_key.in_(list(snapshot)))
+            ).where(any_of(smugmug_images.c.album_key, snapshot))
         ):
             times[r.album_key].append(
                 AlbumImage(image_key=r.image_key, date_time_original=r.date_time_original)
@@ -285,15 +422,24 @@ def _read_snapshot(
 
 
 def compute_canonical_names(
-    engine: Engine, album_keys: Sequence[str], *, tz: str = "UTC"
+    engine: Engine,
+    album_keys: Sequence[str],
+    *,
+    tz: str = "UTC",
+    standard: str | NamingStandard = SEED,
 ) -> dict[str, NamePlan]:
-    """Canonical name and drift for each album in the snapshot; recorded with a timestamp."""
+    """Canonical name and drift for each album in the snapshot, under the naming
+    ``standard``; recorded with a timestamp when the outcome changed since the last one."""
+    chosen = naming_standard(standard)
     keys = list(album_keys)
     snapshot, times = retry_on_connection_loss(
         lambda: _read_snapshot(engine, keys), what="reading the SmugMug snapshot"
     )
     enrichments = retry_on_connection_loss(
         lambda: read_enrichments(engine, list(snapshot)), what="reading the enrichment"
+    )
+    previous = retry_on_connection_loss(
+        lambda: latest_plans(engine, list(snapshot)), what="reading the last canonical names"
     )
     plans: dict[str, NamePlan] = {}
     history = []
@@ -302,7 +448,11 @@ def compute_canonical_names(
         # No fallback to the album's creation date: that is when the gallery was made, not
         # when the event happened. An album with no dated photo is reported, not renamed.
         album = Album(album_key=key, name=row.name or "", url_name=row.url_name or "")
-        result = name_album(album, times[key], enrichment or Enrichment(), tz=tz)
+        result = name_album(album, times[key], enrichment or Enrichment(), tz=tz, standard=chosen)
+        explanation = result.explanation
+        differences = (
+            () if explanation is None else tuple(d.describe() for d in explanation.differences)
+        )
         plans[key] = NamePlan(
             album_key=key,
             current_name=row.name or "",
@@ -311,7 +461,11 @@ def compute_canonical_names(
             photo_count=result.photo_count,
             dated_photo_count=result.dated_photo_count,
             enrichment=enrichment,
+            differences=differences,
+            standard=chosen.name,
         )
+        if _same_outcome(previous.get(key), plans[key]):
+            continue  # history records changes of name or drift, not every computation
         history.append(
             {
                 "album_key": key,
@@ -323,13 +477,11 @@ def compute_canonical_names(
                 "details": json.dumps(
                     {
                         "timezone": tz,
+                        "standard": chosen.name,
+                        "differences": list(differences),
                         "enrichment": None
                         if enrichment is None
-                        else {
-                            "teams": list(enrichment.teams),
-                            "event_name": enrichment.event_name,
-                            "sport_type": enrichment.sport_type,
-                        },
+                        else enrichment_as_dict(enrichment),
                         "event_dates": None
                         if result.event_dates is None
                         else {
@@ -361,13 +513,30 @@ def compute_canonical_names(
     return plans
 
 
+def _same_outcome(before: NamePlan | None, now: NamePlan) -> bool:
+    return before is not None and (
+        before.current_name,
+        before.canonical_name,
+        before.drift_score,
+        before.photo_count,
+        before.dated_photo_count,
+    ) == (
+        now.current_name,
+        now.canonical_name,
+        now.drift_score,
+        now.photo_count,
+        now.dated_photo_count,
+    )
+
+
 def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePlan]:
     """The most recent canonical-name computation of each album."""
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text(
                 "SELECT DISTINCT ON (album_key) album_key, current_name, canonical_name,"
-                " drift_score, photo_count, dated_photo_count FROM canonical_name_history"
+                " drift_score, photo_count, dated_photo_count, details"
+                " FROM canonical_name_history"
                 " WHERE album_key = ANY(:keys) ORDER BY album_key, id DESC"
             ),
             {"keys": list(album_keys)},
@@ -381,6 +550,8 @@ def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePla
                 r.photo_count or 0,
                 r.dated_photo_count or 0,
                 None,
+                tuple((r.details or {}).get("differences", ())),
+                (r.details or {}).get("standard", SEED),
             )
             for r in rows
         }
@@ -438,10 +609,13 @@ def rename_on_smugmug(
     source: str,
     rollback_of: int | None = None,
     recheck_for: timedelta = DEFAULT_RENAME_RECHECK,
+    max_renames_per_day: int | None = None,
 ) -> RenameOutcome:
     """Rename one album safely: mutex, re-read, intent, PATCH, rows and audit together.
 
     A PATCH whose answer is lost leaves the change unknown, re-checked for ``recheck_for``.
+    With ``max_renames_per_day`` the intent is written only while the daily rename budget has
+    room (taken under its lock, :mod:`albumsync_dagster.rename_budget`); else ``deferred``.
     """
     if not new_name.strip():
         message = "the project never gives an album an empty or blank name"
@@ -460,6 +634,7 @@ def rename_on_smugmug(
                     source=source,
                     rollback_of=rollback_of,
                     recheck_for=recheck_for,
+                    max_renames_per_day=max_renames_per_day,
                 )
             )
     except AlbumBusy as exc:
@@ -491,6 +666,7 @@ def _rename_holding_mutex(
     source: str,
     rollback_of: int | None,
     recheck_for: timedelta,
+    max_renames_per_day: int | None,
 ) -> RenameOutcome:
     try:
         fresh = client.get_album(album_key)
@@ -526,17 +702,21 @@ def _rename_holding_mutex(
             fresh.name,
             new_name,
         )
-    change_id = name_changes.write_intent(
-        engine,
-        album_key,
-        fresh.name,
-        new_name,
-        changed_by=changed_by,
-        source=source,
-        rollback_of=rollback_of,
-    )
+    with rename_slot(engine, max_renames_per_day) as slot:
+        if slot is None:
+            reason = deferred_reason(max_renames_per_day or 0)
+            return RenameOutcome(album_key, DEFERRED, reason, fresh.name, new_name)
+        change_id = name_changes.write_intent(
+            slot,
+            album_key,
+            fresh.name,
+            new_name,
+            changed_by=changed_by,
+            source=source,
+            rollback_of=rollback_of,
+        )
     try:
-        client.rename_album(album_key, new_name)
+        renamed = client.rename_album(album_key, new_name)
     except (SmugMugUnavailable, SmugMugResponseError) as exc:
         # Time-out, reset or 5xx after sending, or an answer we cannot read: SmugMug may
         # have applied it, now or later. Its name decides.
@@ -551,9 +731,21 @@ def _rename_holding_mutex(
         return RenameOutcome(
             album_key, FAILED, message, fresh.name, new_name, error=str(exc), change_id=change_id
         )
-    return _finish_rename(
+    outcome = _finish_rename(
         engine, change_id, album_key, fresh.name, new_name, changed_by, "renamed on SmugMug"
     )
+    if outcome.error is None:
+        # The PATCH moved LastUpdated: the snapshot takes it, so the next run does not
+        # mistake our own rename for a change on SmugMug.
+        _record_quietly(
+            lambda: _store_renamed(engine, renamed), album_key, "storing the renamed album"
+        )
+    return outcome
+
+
+def _store_renamed(engine: Engine, album: Album) -> None:
+    with engine.begin() as conn:
+        store_albums(conn, [album])
 
 
 def _finish_rename(
@@ -648,13 +840,20 @@ def apply_renames(
     source: str = "pipeline",
     plans: Mapping[str, NamePlan] | None = None,
     recheck_for: timedelta = DEFAULT_RENAME_RECHECK,
+    max_renames_per_day: int | None = None,
+    planned_budget: PlannedBudget | None = None,
 ) -> dict[str, RenameOutcome]:
     """Decide and apply the renames of a batch (from the latest plans unless given).
 
     An album whose last rename SmugMug has not confirmed (unknown, within its re-check
-    window) is not renamed again: that PATCH may still land.
+    window) is not renamed again: that PATCH may still land. ``max_renames_per_day`` caps
+    renames on SmugMug in any 24 h, all processes together: an album over it is
+    ``deferred``. A dry run hands out the budget left now in key order (``planned_budget``
+    carries it across the batches of one command).
     """
     keys = sorted(album_keys)
+    if dry_run and planned_budget is None and max_renames_per_day is not None:
+        planned_budget = PlannedBudget(rename_budget(engine, max_renames_per_day))
     if not dry_run:
         repair_pending(engine, client, keys, changed_by=changed_by)
     plans = dict(plans) if plans is not None else latest_plans(engine, keys)
@@ -702,16 +901,15 @@ def apply_renames(
         elif dry_run and key in ours and ours[key] != current:
             reason = accept_human_rename(engine, key, ours[key], current, dry_run=True)
             outcomes[key] = RenameOutcome(key, HUMAN_RENAMED, reason, current, canonical)
+        elif dry_run and planned_budget is not None and not planned_budget.take():
+            limit = planned_budget.budget.limit
+            outcomes[key] = RenameOutcome(key, DEFERRED, deferred_reason(limit), current, canonical)
         elif dry_run:
             outcomes[key] = RenameOutcome(
-                key,
-                WOULD_RENAME,
-                f"drift {plan.drift_score} > threshold {threshold}",
-                current,
-                canonical,
+                key, WOULD_RENAME, _why_rename(plan, threshold), current, canonical
             )
         else:
-            outcomes[key] = rename_on_smugmug(
+            outcome = rename_on_smugmug(
                 engine,
                 client,
                 key,
@@ -720,8 +918,20 @@ def apply_renames(
                 changed_by=changed_by,
                 source=source,
                 recheck_for=recheck_for,
+                max_renames_per_day=max_renames_per_day,
             )
+            if outcome.action == RENAMED and outcome.error is None:
+                outcome = replace(
+                    outcome, reason=f"{outcome.reason}: {_why_rename(plan, threshold)}"
+                )
+            outcomes[key] = outcome
     return outcomes
+
+
+def _why_rename(plan: NamePlan, threshold: int) -> str:
+    """``drift 55 > threshold 20 (prefix missing → HS Girls VB; date Sep 22 → 09-22-2026)``."""
+    why = f"drift {plan.drift_score} > threshold {threshold}"
+    return f"{why} ({'; '.join(plan.differences)})" if plan.differences else why
 
 
 def repair_pending(
@@ -860,14 +1070,37 @@ def sync_albums(
     source: str = "cli",
     known: Mapping[str, Album] | None = None,
     on_album: Callable[[AlbumOutcome], None] | None = None,
+    reread_images: bool = False,
+    max_renames_per_day: int | None = None,
+    planned_budget: PlannedBudget | None = None,
 ) -> list[AlbumOutcome]:
-    """Run the four steps over a batch and say, per album, what happened."""
+    """Run the four steps over a batch and say, per album, what happened.
+
+    ``max_renames_per_day`` overrides the settings' daily rename budget for this call;
+    ``planned_budget`` carries a dry run's budget across the batches of one command. Images
+    are listed only for albums whose images moved since they were read (all of them with
+    ``reread_images``). An applied run notes what each album that finished saw
+    (:func:`incremental.record_synced`), so the next ``sync --all`` skips it unless
+    something moves.
+    """
     settings = settings or Settings.from_env()
     threshold = settings.drift_threshold if threshold is None else threshold
+    budget = settings.max_renames_per_day if max_renames_per_day is None else max_renames_per_day
     keys = list(dict.fromkeys(album_keys))
     try:
         outcomes = _sync_batch(
-            engine, client, keys, settings, dry_run, threshold, changed_by, source, known
+            engine,
+            client,
+            keys,
+            settings,
+            dry_run,
+            threshold,
+            changed_by,
+            source,
+            known,
+            budget,
+            planned_budget,
+            reread_images,
         )
     except sa.exc.DBAPIError as exc:
         # The database stayed out of reach through the retries: every album of the batch
@@ -904,10 +1137,21 @@ def _sync_batch(
     changed_by: str,
     source: str,
     known: Mapping[str, Album] | None,
+    max_renames_per_day: int,
+    planned_budget: PlannedBudget | None,
+    reread_images: bool,
 ) -> list[AlbumOutcome]:
-    fetched = fetch_albums(engine, client, keys, known=known)
+    enrichment_at = {} if dry_run else enrichment_versions(engine, keys)
+    fetched = fetch_albums(
+        engine,
+        client,
+        keys,
+        known=known,
+        reread_images=reread_images,
+        max_concurrency=settings.max_concurrency,
+    )
     ok = [k for k in keys if k in fetched.albums]
-    plans = compute_canonical_names(engine, ok, tz=settings.timezone)
+    plans = compute_canonical_names(engine, ok, tz=settings.timezone, standard=settings.standard())
     renames = apply_renames(
         engine,
         client,
@@ -918,6 +1162,8 @@ def _sync_batch(
         source=source,
         plans=plans,
         recheck_for=settings.rename_recheck,
+        max_renames_per_day=max_renames_per_day,
+        planned_budget=planned_budget,
     )
     rows = sync_photo_rows(engine, ok, dry_run=dry_run, changed_by=changed_by)
     names_now = retry_on_connection_loss(
@@ -962,6 +1208,36 @@ def _sync_batch(
                 issues=issues,
                 error=rename.error,
                 photo_rows=verification.photo_count if verification else 0,
+                differences=plan.differences if plan else (),
             )
         outcomes.append(outcome)
+    if not dry_run:
+        record_synced(
+            engine,
+            [o.album_key for o in outcomes if finished(o)],
+            enrichment_at,
+            decision_inputs(
+                settings.timezone, threshold, getattr(settings, "naming_standard", None)
+            ),
+        )
     return outcomes
+
+
+def gone_outcome(album_key: str) -> AlbumOutcome:
+    """The report of an album the account's listing no longer shows."""
+    return AlbumOutcome(
+        album_key,
+        None,
+        None,
+        None,
+        GONE,
+        "deleted on SmugMug: marked gone in the snapshot; its photo rows are kept",
+        None,
+        0,
+        None,
+    )
+
+
+def finished(outcome: AlbumOutcome) -> bool:
+    """Whether an album needs nothing more until something about it moves."""
+    return not outcome.failed and outcome.action not in (CHANGED_SINCE_PLANNED, DEFERRED)

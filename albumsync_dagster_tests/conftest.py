@@ -32,6 +32,9 @@ DATA_TABLES = (
     "canonical_name_history",
     "album_locks",
     "smugmug_images",
+    "album_sync_state",
+    "sync_cursors",
+    "smugmug_rate_limit",
 )
 
 

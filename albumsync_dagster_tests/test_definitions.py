@@ -60,6 +60,7 @@ def test_every_design_name_is_present():
     assert defs.resolve_job_def("sync_health_job")
     assert defs.resolve_schedule_def("daily_sync_health_schedule").job_name == "sync_health_job"
     assert defs.resolve_sensor_def("enrichment_sensor").job_name == "album_sync_job"
+    assert defs.resolve_sensor_def("smugmug_change_sensor").job_name == "album_sync_job"
 
 
 def test_lineage_runs_from_smugmug_to_the_rows():

@@ -1,4 +1,4 @@
-"""Benchmark: drift scores per second, and canonical names per second for albums of 200 photos.
+"""Benchmark: drift scores per second under both standards, and canonical names per second.
 
 Drift: builds 100,000 (current, canonical) pairs as a photographer's account holds them.
 Each canonical name comes from canonical_name (team games, multi-day events, sports; mostly
@@ -7,6 +7,11 @@ the canonical one itself, or with a case/dash/"vs" change, the teams swapped, a 
 day or month, the date in another notation, the date missing, a default name (Untitled,
 IMG_2043, ...) or another event's name. Times one cold pass (caches cleared) and the best of
 three warm passes, and prints the mean score and share renamed per kind as a sanity check.
+
+Level-event-date: 100,000 pairs likewise, the canonical names built with level, division and
+the operator's typed middle (``Lions at Eagles``, ``Senior Night: A vs B``, default names);
+the current names exact, in another dash style, without prefix (the seed's ``May 30``), with
+a wrong date, an ISO date, no date, another middle (not judged) or a default name.
 
 Canonical names: albums of 200 photos (evening games crossing midnight UTC, three-day
 tournaments, a few photos without a time, a few from a camera with an unset clock), named
@@ -26,6 +31,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -33,9 +39,12 @@ import rapidfuzz
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from albumsync_dagster.naming import Enrichment, canonical_name, drift_score  # noqa: E402
-from albumsync_dagster.naming.drift import _cached_distinctions, _span_relation  # noqa: E402
-from albumsync_dagster.naming.name_parts import _canonical_parts, _read_date  # noqa: E402
+from albumsync_dagster.naming import (  # noqa: E402
+    Enrichment,
+    canonical_name,
+    clear_caches,
+    drift_score,
+)
 
 ZONE = "America/New_York"
 NEW_YORK = ZoneInfo(ZONE)
@@ -206,11 +215,6 @@ def build_pairs(rng: random.Random, count: int) -> list[tuple[str, str, str]]:
     return pairs
 
 
-def clear_caches() -> None:
-    for cached in (_canonical_parts, _read_date, _span_relation, _cached_distinctions):
-        cached.cache_clear()
-
-
 def timed(run: Callable[[], object]) -> tuple[float, float]:
     """(wall seconds, CPU seconds of this process) for one run."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -226,24 +230,25 @@ def rate(label: str, count: int, unit: str, seconds: tuple[float, float]) -> Non
     )
 
 
-def bench_drift(pairs: list[tuple[str, str, str]]) -> None:
+def bench_drift(pairs: list[tuple[str, str, str]], standard: str = "seed") -> None:
     currents = [p[1] for p in pairs]
     canonicals = [p[2] for p in pairs]
+    score = partial(drift_score, standard=standard)
 
     def run() -> list[int]:
-        return list(map(drift_score, currents, canonicals))
+        return list(map(score, currents, canonicals))
 
     clear_caches()
     cold = timed(run)
     warm = min((timed(run) for _ in range(3)), key=lambda pair: pair[0])
     n = len(pairs)
-    print(f"drift_score: {n:,} pairs")
+    print(f"drift_score, standard {standard}: {n:,} pairs")
     rate("cold (caches cleared)", n, "scores", cold)
     rate("warm (best of 3)", n, "scores", warm)
     # Identical names return at once; the rest is what costs.
     differing = [(c, k) for c, k in zip(currents, canonicals, strict=True) if c != k]
     clear_caches()
-    only = timed(lambda: [drift_score(c, k) for c, k in differing])
+    only = timed(lambda: [score(c, k) for c, k in differing])
     rate(f"cold, {len(differing):,} differing", len(differing), "scores", only)
     scores = run()
     by_kind: dict[str, list[int]] = defaultdict(list)
@@ -256,6 +261,81 @@ def bench_drift(pairs: list[tuple[str, str, str]]) -> None:
             f"  {kind:<13} {len(values) / n:>6.1%} {statistics.mean(values):>6.1f}"
             f" {min(values):>4} {max(values):>4}  {renamed:>6.1%}"
         )
+
+
+# --- level-event-date ----------------------------------------------------------------------
+
+LEVELS = ("high_school", "high_school", "middle_school", "college", "club", None)
+DIVISIONS = ("girls", "boys", "womens", "mens", "coed", None)
+TYPED = (
+    "{a} at {b}", "{a} @ {b}", "{a} vs {b}", "{a} vs. {b}", "Senior Night: {a} vs {b}",
+    "{a}/{b} #5", "{a} at {b} (Game 2)", "{a}'s Homecoming",
+)  # fmt: skip
+
+
+def led_album(
+    rng: random.Random, photos: int
+) -> tuple[Enrichment, list[datetime | None], str | None]:
+    """An album as the level-event-date standard sees it: level, division, and the name the
+    operator typed (a matchup in their own words, a default name or nothing)."""
+    enrichment, times = random_album(rng, photos)
+    enrichment = Enrichment(
+        teams=enrichment.teams,
+        event_name=enrichment.event_name,
+        sport_type=enrichment.sport_type or rng.choice(SPORTS),
+        level=rng.choice(LEVELS),
+        division=rng.choice(DIVISIONS),
+    )
+    roll = rng.random()
+    if roll < 0.6 and enrichment.teams:
+        home, away = (short.split()[-1] for short in enrichment.teams)
+        typed: str | None = rng.choice(TYPED).format(a=away, b=home)
+    elif roll < 0.8:
+        typed = rng.choice(DEFAULTS)
+    else:
+        typed = None
+    return enrichment, times, typed
+
+
+def led_current_name(rng: random.Random, canonical: str) -> tuple[str, str]:
+    """A current name for a level-event-date canonical name, and the kind of difference."""
+    parts = canonical.split(" - ")
+    date_text = parts[-1]
+    body = " - ".join(parts[:-1])
+    first = date_text.split(" to ")[0]
+    month, day, year = (int(x) for x in first.split("-"))
+    roll = rng.random()
+    if roll < 0.35:
+        return "exact", canonical
+    if roll < 0.45:
+        return "dash style", canonical.replace(" - ", rng.choice((" \u2013 ", " \u2014 ")))
+    if roll < 0.6:
+        middle = parts[1] if len(parts) == 3 else parts[0]
+        return "no prefix", f"{middle} - {date(year, month, day):%b} {day}"
+    if roll < 0.7:
+        wrong = date(year, month, day) + timedelta(days=rng.choice((-1, 1, 7)))
+        return "wrong date", f"{body} - {wrong:%m-%d-%Y}"
+    if roll < 0.8:
+        return "iso date", f"{body} - {year}-{month:02d}-{day:02d}"
+    if roll < 0.88:
+        return "date missing", body
+    if roll < 0.94:
+        return "other middle", canonical.replace(parts[-2], "Rivalry Night")
+    return "default", rng.choice(DEFAULTS)
+
+
+def build_led_pairs(rng: random.Random, count: int) -> list[tuple[str, str, str]]:
+    pairs: list[tuple[str, str, str]] = []
+    while len(pairs) < count:
+        enrichment, times, typed = led_album(rng, rng.choice((3, 5, 8)))
+        canonical = canonical_name(
+            enrichment, times, tz=ZONE, standard="level-event-date", current_name=typed
+        )
+        if canonical is None:
+            continue
+        kind, current = led_current_name(rng, canonical)
+        pairs.append((kind, current, canonical))
+    return pairs
 
 
 def bench_canonical(rng: random.Random, albums: int, photos: int) -> None:
@@ -284,10 +364,11 @@ def main() -> None:
         f"Python {platform.python_version()}, rapidfuzz {rapidfuzz.__version__},"
         f" {platform.machine()}, seed {args.seed}"
     )
-    pairs = build_pairs(rng, args.pairs)
-    distinct = len({p[2] for p in pairs})
-    print(f"{distinct:,} distinct canonical names, {len({p[1] for p in pairs}):,} distinct current")
-    bench_drift(pairs)
+    for standard, build in (("seed", build_pairs), ("level-event-date", build_led_pairs)):
+        pairs = build(rng, args.pairs)
+        distinct, currents = len({p[2] for p in pairs}), len({p[1] for p in pairs})
+        print(f"{distinct:,} distinct canonical names, {currents:,} distinct current")
+        bench_drift(pairs, standard)
     bench_canonical(rng, args.albums, args.photos)
 
 

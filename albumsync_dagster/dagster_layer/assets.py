@@ -35,8 +35,11 @@ from albumsync_dagster.dagster_layer.partitions import (
     register_albums,
 )
 from albumsync_dagster.dagster_layer.resources import PhotoDatabase, SmugMugResource
-from albumsync_dagster.schema import album_enrichment as enrichment_table
+from albumsync_dagster.enrichment import enrichment_records
+from albumsync_dagster.incremental import decision_inputs, enrichment_versions, record_synced
+from albumsync_dagster.proposals import Proposal
 from albumsync_dagster.settings import Settings
+from albumsync_dagster.shared_rate_limit import share_rate_limit
 
 # backfill_policy is Beta in Dagster 1.13; the warning would print at every load.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
@@ -56,6 +59,7 @@ CANONICAL = dg.AssetKey("canonical_album_name")
 RENAMED = dg.AssetKey("smugmug_album_name")
 PHOTO_ROWS = NAMES_IN_SYNC.asset_key  # photo_metadata_album_name, named once in checks.py
 ALBUM_ASSET_KEYS = (ENRICHMENT, FETCHED, CANONICAL, RENAMED, PHOTO_ROWS)
+PROGRESS_EVERY = 100  # albums between two progress lines of a step
 
 
 class AlbumSyncConfig(dg.Config):
@@ -76,6 +80,12 @@ class AlbumSyncConfig(dg.Config):
         description="The albums of a run that is not over a partition range (as the "
         "enrichment sensor launches them). Leave empty to sync the run's partitions.",
     )
+    max_renames_per_day: int | None = Field(
+        default=None,
+        description="Renames on SmugMug in any 24 h, all runs and processes together; an "
+        "album over it is deferred to a later run. Unset: ALBUMSYNC_MAX_RENAMES_PER_DAY "
+        "(default 100).",
+    )
 
 
 def album_sync_run_config(
@@ -84,6 +94,7 @@ def album_sync_run_config(
     threshold: int | None = None,
     album_keys: Sequence[str] = (),
     log_level: str | None = None,
+    max_renames_per_day: int | None = None,
 ) -> dg.RunConfig:
     """Run config for ``album_sync_job``.
 
@@ -93,7 +104,10 @@ def album_sync_run_config(
     return dg.RunConfig(
         ops={
             ALBUM_SYNC_STEP: AlbumSyncConfig(
-                dry_run=dry_run, threshold=threshold, album_keys=list(album_keys)
+                dry_run=dry_run,
+                threshold=threshold,
+                album_keys=list(album_keys),
+                max_renames_per_day=max_renames_per_day,
             )
         },
         loggers={"console": {"config": {"log_level": log_level}}} if log_level else None,
@@ -112,7 +126,7 @@ def smugmug_album_catalog(
     New albums become ``albums`` partitions (oldest first); albums gone from SmugMug are
     reported and marked gone in the snapshot, their partitions kept.
     """
-    client = smugmug.client
+    client = share_rate_limit(smugmug.client, photo_db.get_engine())
     requests_before = client.request_count
     snapshot = refresh_catalog(photo_db.get_engine(), client)
     added = register_albums(context.instance, in_partition_order(snapshot.albums))
@@ -235,27 +249,24 @@ def _run_album_keys(
 
 
 def _enrichment_events(engine: sa.Engine, keys: Sequence[str]) -> Iterator[dg.AssetMaterialization]:
-    with engine.connect() as conn:
-        rows = {
-            r.album_key: r
-            for r in conn.execute(
-                sa.select(enrichment_table).where(enrichment_table.c.album_key.in_(keys))
-            )
-        }
+    records = enrichment_records(engine, keys)
     for key in keys:
-        row = rows.get(key)
-        if row is None:
+        record = records.get(key)
+        if record is None:
             yield _materialization(ENRICHMENT, key, {"enriched": False})
             continue
+        enrichment = record.enrichment
         yield _materialization(
             ENRICHMENT,
             key,
             {
                 "enriched": True,
-                "teams": _text(", ".join(row.teams or ())),
-                "event_name": _text(row.event_name),
-                "sport_type": _text(row.sport_type),
-                "enrichment_updated_at": _text(row.updated_at.isoformat(timespec="seconds")),
+                "teams": _text(", ".join(enrichment.teams)),
+                "event_name": _text(enrichment.event_name),
+                "sport_type": _text(enrichment.sport_type),
+                "level": _text(enrichment.level),
+                "division": _text(enrichment.division),
+                "enrichment_updated_at": _text(record.updated_at.isoformat(timespec="seconds")),
             },
         )
 
@@ -268,7 +279,9 @@ def _fetch_events(
     failed: dict[str, str],
 ) -> Iterator[dg.AssetMaterialization]:
     client = smugmug.client
-    outcome = workflow.fetch_albums(engine, client, keys)
+    outcome = workflow.fetch_albums(
+        engine, client, keys, max_concurrency=Settings.from_env().max_concurrency
+    )
     refused = {k: e for k, e in outcome.errors.items() if k not in outcome.gone}
     if refused and not outcome.albums:
         # Nothing fetched: SmugMug unreachable or refusing us. Fail so the run says so.
@@ -298,10 +311,15 @@ def _fetch_events(
 
 
 def _canonical_events(
-    context: dg.AssetExecutionContext, engine: sa.Engine, keys: Sequence[str]
+    context: dg.AssetExecutionContext,
+    engine: sa.Engine,
+    keys: Sequence[str],
+    plans_out: dict[str, workflow.NamePlan],
 ) -> Iterator[dg.AssetMaterialization]:
-    tz = Settings.from_env().timezone
-    plans = workflow.compute_canonical_names(engine, keys, tz=tz)
+    settings = Settings.from_env()
+    tz = settings.timezone
+    plans = workflow.compute_canonical_names(engine, keys, tz=tz, standard=settings.standard())
+    plans_out.update(plans)
     for key in keys:
         plan = plans.get(key)
         if plan is None:
@@ -313,6 +331,8 @@ def _canonical_events(
             "photos": plan.photo_count,
             "dated_photos": plan.dated_photo_count,
             "timezone": _text(tz),
+            "naming_standard": _text(plan.standard),
+            "differing_parts": _text("; ".join(plan.differences)),
         }
         if plan.drift_score is not None:
             metadata["drift_score"] = plan.drift_score
@@ -328,9 +348,15 @@ def _rename_events(
     keys: Sequence[str],
     config: AlbumSyncConfig,
     failed: dict[str, str],
+    outcomes_out: dict[str, workflow.RenameOutcome],
 ) -> Iterator[dg.AssetMaterialization]:
     settings = Settings.from_env()
     threshold = settings.drift_threshold if config.threshold is None else config.threshold
+    budget = (
+        settings.max_renames_per_day
+        if config.max_renames_per_day is None
+        else config.max_renames_per_day
+    )
     outcomes = workflow.apply_renames(
         engine,
         smugmug.client,
@@ -339,8 +365,10 @@ def _rename_events(
         dry_run=config.dry_run,
         changed_by=f"dagster:{context.run_id}",
         source="dagster",
+        max_renames_per_day=budget,
         recheck_for=settings.rename_recheck,
     )
+    outcomes_out.update(outcomes)
     for key in keys:
         outcome = outcomes.get(key)
         if outcome is None:
@@ -420,21 +448,114 @@ def album_sync(
     """A batch of albums through the five stages, in order, then the check of the batch."""
     if config.threshold is not None and not 0 <= config.threshold <= 100:
         raise dg.Failure(description=f"threshold must be 0-100, got {config.threshold}")
+    if config.max_renames_per_day is not None and config.max_renames_per_day < 0:
+        raise dg.Failure(
+            description=f"max_renames_per_day must be 0 or more, got {config.max_renames_per_day}"
+        )
     engine = photo_db.get_engine()
+    share_rate_limit(smugmug.client, engine)
     keys = _run_album_keys(context, config, engine)
     selected = context.selected_asset_keys
     context.log.info(f"{len(keys)} album(s): {listed(keys)}")
+    whole = set(ALBUM_ASSET_KEYS) <= set(selected) and not config.dry_run
+    enrichment_at = enrichment_versions(engine, keys) if whole else {}
     failed: dict[str, str] = {}  # album key -> the error that stopped it, for the check
+    progress = StepProgress(context, smugmug.client, len(keys))
+    plans: dict[str, workflow.NamePlan] = {}
+    renames: dict[str, workflow.RenameOutcome] = {}
     if ENRICHMENT in selected:
         yield from _enrichment_events(engine, keys)
     if FETCHED in selected:
         yield from _fetch_events(context, engine, smugmug, keys, failed)
     ready = [k for k in keys if k not in failed]
     if CANONICAL in selected:
-        yield from _canonical_events(context, engine, ready)
+        yield from _canonical_events(context, engine, ready, plans)
     if RENAMED in selected:
-        yield from _rename_events(context, engine, smugmug, ready, config, failed)
+        yield from progress.counting(
+            _rename_events(context, engine, smugmug, ready, config, failed, renames)
+        )
     if PHOTO_ROWS in selected:
-        yield from _row_events(context, engine, ready, config.dry_run)
+        yield from progress.counting(_row_events(context, engine, ready, config.dry_run))
+    progress.log(final=True)
+    if whole:
+        # What these albums' sync saw: the next incremental run leaves them alone until
+        # something about them moves.
+        settings = Settings.from_env()
+        threshold = settings.drift_threshold if config.threshold is None else config.threshold
+        record_synced(
+            engine,
+            [
+                k
+                for k in keys
+                if k not in failed and (k not in renames or renames[k].action != workflow.DEFERRED)
+            ],
+            enrichment_at,
+            decision_inputs(
+                settings.timezone, threshold, getattr(settings, "naming_standard", None)
+            ),
+        )
     if NAMES_IN_SYNC in context.selected_asset_check_keys:
-        yield names_in_sync_result(engine, keys, failed)
+        yield names_in_sync_result(engine, keys, failed, proposals=_proposals(plans, renames))
+
+
+def _proposals(
+    plans: dict[str, workflow.NamePlan], renames: dict[str, workflow.RenameOutcome]
+) -> list[Proposal]:
+    """The run's rename proposals, the table a person reviews (as ``sync --csv`` writes it)."""
+    rows = []
+    for key, plan in plans.items():
+        outcome = renames.get(key)
+        rows.append(
+            Proposal(
+                album_key=key,
+                current_name=plan.current_name,
+                proposed_name=plan.canonical_name or "",
+                drift_score=plan.drift_score,
+                parts_that_differ="; ".join(plan.differences),
+                deferred_by_budget=outcome is not None and outcome.action == workflow.DEFERRED,
+                action=outcome.action if outcome else "",
+                reason=outcome.reason if outcome else "",
+            )
+        )
+    return rows
+
+
+class StepProgress:
+    """Logs albums checked, changed and renamed, and the SmugMug requests left in the
+    budget, every ``PROGRESS_EVERY`` albums and at the end of the step."""
+
+    def __init__(self, context: dg.AssetExecutionContext, client: Any, total: int) -> None:
+        self._context = context
+        self._client = client
+        self._total = total
+        self.checked: set[str] = set()
+        self.changed: set[str] = set()
+        self.renamed: set[str] = set()
+        self._logged_at = 0
+
+    def counting(
+        self, events: Iterator[dg.AssetMaterialization]
+    ) -> Iterator[dg.AssetMaterialization]:
+        for event in events:
+            key = event.partition or ""
+            metadata = event.metadata
+            self.checked.add(key)
+            action = getattr(metadata.get("action"), "value", None)
+            rows = getattr(metadata.get("rows_updated"), "value", 0) or 0
+            if action == workflow.RENAMED:
+                self.renamed.add(key)
+            if action in (workflow.RENAMED, workflow.HUMAN_RENAMED) or rows:
+                self.changed.add(key)
+            if len(self.checked) - self._logged_at >= PROGRESS_EVERY:
+                self.log()
+            yield event
+
+    def log(self, *, final: bool = False) -> None:
+        self._logged_at = len(self.checked)
+        left = self._client.rate_limit_remaining
+        self._context.log.info(
+            f"{'done' if final else 'progress'}: {len(self.checked)}/{self._total} albums"
+            f" checked, {len(self.changed)} changed, {len(self.renamed)} renamed;"
+            f" {'?' if left is None else left} SmugMug requests left in the budget,"
+            f" {self._client.request_count} sent"
+        )

@@ -14,22 +14,29 @@ import sqlalchemy as sa
 
 from albumsync_dagster import album_sync
 from albumsync_dagster.dagster_layer.metadata import listed, markdown_table
+from albumsync_dagster.proposals import Proposal
 from albumsync_dagster.schema import smugmug_albums
+from albumsync_dagster.sql_arrays import any_of
 
 NAMES_IN_SYNC = dg.AssetCheckKey(dg.AssetKey("photo_metadata_album_name"), "album_names_in_sync")
 
 
 def names_in_sync_result(
-    engine: sa.Engine, keys: Sequence[str], run_errors: Mapping[str, str]
+    engine: sa.Engine,
+    keys: Sequence[str],
+    run_errors: Mapping[str, str],
+    *,
+    proposals: Sequence[Proposal] = (),
 ) -> dg.AssetCheckResult:
-    """The check over ``keys``; ``run_errors`` are the albums this run failed to sync."""
+    """The check over ``keys``; ``run_errors`` are the albums this run failed to sync;
+    ``proposals`` the run's rename proposals, shown as a table for a person to review."""
     with engine.connect() as conn:
         snapshot = {
             r.album_key: r
             for r in conn.execute(
                 sa.select(
                     smugmug_albums.c.album_key, smugmug_albums.c.name, smugmug_albums.c.gone_at
-                ).where(smugmug_albums.c.album_key.in_(list(keys)))
+                ).where(any_of(smugmug_albums.c.album_key, keys))
             )
         }
     expected = {k: snapshot[k].name for k in keys if k in snapshot and snapshot[k].gone_at is None}
@@ -62,6 +69,22 @@ def names_in_sync_result(
             rows.append((key, expected[key], result.photo_count, "✗", "; ".join(result.issues)))
 
     checked = len(keys)
+    extra: dict[str, dg.MetadataValue] = {}
+    if proposals:
+        extra["rename_proposals"] = markdown_table(
+            ["album", "current name", "proposed name", "drift", "parts that differ", "deferred"],
+            [
+                (
+                    p.album_key,
+                    p.current_name,
+                    p.proposed_name,
+                    p.drift_score,
+                    p.parts_that_differ,
+                    "yes" if p.deferred_by_budget else "no",
+                )
+                for p in proposals
+            ],
+        )
     description = (
         f"all {checked} album(s) in sync"
         if not failing
@@ -78,5 +101,6 @@ def names_in_sync_result(
             "albums_out_of_sync": dg.MetadataValue.int(len(failing)),
             "out_of_sync_album_keys": dg.MetadataValue.json(failing),
             "albums": markdown_table(["album", "SmugMug name", "photos", "in sync", "issue"], rows),
+            **extra,
         },
     )

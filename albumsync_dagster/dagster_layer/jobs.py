@@ -45,12 +45,17 @@ def album_sync_run(
     dry_run: bool = False,
     threshold: int | None = None,
     log_level: str | None = None,
+    max_renames_per_day: int | None = None,
 ) -> tuple[dg.RunConfig, dict[str, str]]:
     """Run config and tags of an ``album_sync_job`` run over ``batch`` (a range when its albums
     are consecutive in ``partition_keys``, the partition order; else their keys)."""
     tags, album_keys = run_target(partition_keys, batch)
     run_config = album_sync_run_config(
-        dry_run=dry_run, threshold=threshold, album_keys=album_keys, log_level=log_level
+        dry_run=dry_run,
+        threshold=threshold,
+        album_keys=album_keys,
+        log_level=log_level,
+        max_renames_per_day=max_renames_per_day,
     )
     return run_config, tags
 
@@ -91,6 +96,7 @@ def execute_album_sync_batches(
     dry_run: bool = False,
     threshold: int | None = None,
     log_level: str | None = None,
+    max_renames_per_day: int | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
     """Run ``album_sync_job`` in this process, one run per batch (demo, benchmark, tests).
 
@@ -101,7 +107,12 @@ def execute_album_sync_batches(
     results = []
     for batch in batches:
         run_config, tags = album_sync_run(
-            partition_keys, batch, dry_run=dry_run, threshold=threshold, log_level=log_level
+            partition_keys,
+            batch,
+            dry_run=dry_run,
+            threshold=threshold,
+            log_level=log_level,
+            max_renames_per_day=max_renames_per_day,
         )
         results.append(
             job.execute_in_process(

@@ -19,26 +19,55 @@
 
   Details in :mod:`.drift`.
 - :func:`name_album` does both for a SmugMug album and its images.
+
+All three take ``standard=``: ``seed`` (the above, default), ``level-event-date``
+(``HS Girls VB - JCA at ACC - 09-22-2026``, the operator's middle kept; :mod:`.parts_standard`)
+or a template (:func:`template_standard`); see :mod:`.standards`.
 """
 
 from .album import NamingResult, name_album
-from .canonical import MAX_NAME_LENGTH, Enrichment, canonical_name, compose_name
-from .drift import DriftExplanation, drift_score, explain_drift
+from .canonical import MAX_NAME_LENGTH, Enrichment, compose_name
 from .event_dates import EventDates, event_dates, resolve_zone
+from .explanation import DriftExplanation, PartDifference
+from .parts_standard import LEVEL_EVENT_DATE, NameSegments, PartsStandard, prefix_for
+from .standards import (
+    SEED,
+    STANDARD_NAMES,
+    NamingStandard,
+    canonical_name,
+    clear_caches,
+    drift_score,
+    explain_drift,
+    naming_standard,
+    split_name_parts,
+    template_standard,
+)
 from .text import clean_text
 
 __all__ = [
+    "LEVEL_EVENT_DATE",
     "MAX_NAME_LENGTH",
+    "SEED",
+    "STANDARD_NAMES",
     "DriftExplanation",
     "Enrichment",
     "EventDates",
+    "NameSegments",
     "NamingResult",
+    "NamingStandard",
+    "PartDifference",
+    "PartsStandard",
     "canonical_name",
     "clean_text",
+    "clear_caches",
     "compose_name",
     "drift_score",
     "event_dates",
     "explain_drift",
     "name_album",
+    "naming_standard",
+    "prefix_for",
     "resolve_zone",
+    "split_name_parts",
+    "template_standard",
 ]

@@ -1,4 +1,4 @@
-"""The canonical album name: a title from the enrichment, a date from the photos.
+"""The ``seed`` standard's name: a title from the enrichment, a date from the photos.
 
 - exactly two teams: ``A vs B - May 30``, the day holding most photos, even when the
   event spans several days;
@@ -8,7 +8,8 @@
 - else, or with no event dates at all: None.
 
 Team, event and sport strings are cleaned (see :mod:`.text`); blank strings and placeholder
-values ("None", "null", "N/A", "unknown", ...) count as missing, and "exactly two teams"
+values ("None", "null", "N/A", "unknown", ...) and strings with no letter or digit
+(``'``, ``🏈``, ``--``) count as missing, and "exactly two teams"
 means two after that. One team alone, or three and more, do not make a title: the event
 name or sport is used instead. Team order and the strings' own capitalisation are kept.
 A name is at most 255 characters: the title is shortened (each team fairly, ending in an
@@ -17,20 +18,15 @@ ellipsis), never the date.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
 
 from .event_dates import (
     EventDates,
-    FallbackDates,
-    PhotoTime,
-    event_dates,
     format_day,
     format_span,
-    resolve_zone,
 )
-from .text import clean_field, shorten, title_case
+from .text import clean_field, has_letter_or_digit, shorten, title_case
 
 MAX_NAME_LENGTH = 255  # SmugMug's limit on an album name
 TITLE_DATE_SEPARATOR = " - "
@@ -44,6 +40,8 @@ class Enrichment:
     teams: Sequence[str] = ()
     event_name: str | None = None
     sport_type: str | None = None
+    level: str | None = None  # high_school, middle_school, college, club
+    division: str | None = None  # girls, boys, womens, mens, coed
 
     def __post_init__(self) -> None:
         teams: Sequence[str] | str | None = self.teams
@@ -57,7 +55,9 @@ class Enrichment:
 
 
 @dataclass(frozen=True, slots=True)
-class _Title:
+class Title:
+    """The title part of a name: a matchup of two teams, or an event or sport name."""
+
     teams: tuple[str, str] | None
     text: str
 
@@ -78,45 +78,30 @@ class _Title:
         return f"{home}{TEAM_SEPARATOR}{away}"
 
 
-def _title_for(enrichment: Enrichment) -> _Title | None:
+def title_for(enrichment: Enrichment, *, sport: bool = True) -> Title | None:
+    """``A vs B`` for exactly two usable teams, else the event, else (``sport``) the sport.
+
+    A string with no letter or digit once cleaned (``'``, ``🏈``, ``--``) is missing.
+    """
     teams = [team for team in map(clean_field, enrichment.teams or ()) if team]
     if len(teams) == 2:
-        return _Title(teams=(teams[0], teams[1]), text="")
+        return Title(teams=(teams[0], teams[1]), text="")
     event = clean_field(enrichment.event_name)
     if event:
-        return _Title(teams=None, text=event)
-    sport = title_case(clean_field(enrichment.sport_type))
-    if sport:  # "_" cleans to nothing only once underscores become spaces
-        return _Title(teams=None, text=sport)
+        return Title(teams=None, text=event)
+    sport_name = title_case(clean_field(enrichment.sport_type)) if sport else ""
+    if sport_name and has_letter_or_digit(sport_name):
+        return Title(teams=None, text=sport_name)
     return None
 
 
 def compose_name(enrichment: Enrichment, dates: EventDates | None) -> str | None:
-    """The canonical name for already computed event dates; None when no name can be made."""
+    """The seed standard's name for already computed event dates; None when none can be made."""
     if dates is None:
         return None
-    title = _title_for(enrichment)
+    title = title_for(enrichment)
     if title is None:
         return None
     date_part = format_day(dates.main_day) if title.teams else format_span(dates)
     budget = MAX_NAME_LENGTH - len(TITLE_DATE_SEPARATOR) - len(date_part)
     return f"{title.render(budget)}{TITLE_DATE_SEPARATOR}{date_part}"
-
-
-def canonical_name(
-    enrichment: Enrichment,
-    photo_times: Iterable[PhotoTime],
-    *,
-    tz: str | tzinfo = "UTC",
-    fallback_dates: FallbackDates | None = None,
-) -> str | None:
-    """The canonical album name from the enrichment and the photos' capture times (aware).
-
-    None when the enrichment gives no title or there are no event dates. ``tz`` is an IANA
-    zone name; an unknown one raises ValueError.
-    """
-    zone = resolve_zone(tz)
-    if _title_for(enrichment) is None:
-        return None
-    dates = event_dates(photo_times, tz=zone, fallback_dates=fallback_dates)
-    return compose_name(enrichment, dates)

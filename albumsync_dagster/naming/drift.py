@@ -56,12 +56,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 from rapidfuzz.fuzz import ratio
 
+from .explanation import DriftExplanation, PartDifference
 from .name_parts import (
     DateSpan,
     NameParts,
@@ -72,12 +72,15 @@ from .name_parts import (
     readings_of_normalised,
     team_splits,
 )
+from .segments import split_off_date
 
 COSMETIC = 2
 TITLE_WEIGHT = 1.5
 SWAP_PENALTY = 10.0
 DISTINCTION_FLOOR = 30.0
 WORD_FLOOR = 25.0
+AWAY_PENALTY = 4.0  # "A at B" / "A @ B" for the canonical "A vs B" or "B vs A"
+_AWAY = re.compile(r"(?:^| )(?:at|@) ")
 
 DATE_PENALTIES = {
     "none": 0,  # neither name has a date
@@ -94,16 +97,6 @@ DATE_PENALTIES = {
 
 # A year standing in when neither name says one: a leap year, so that "Feb 29" exists.
 _ANY_YEAR = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class DriftExplanation:
-    """A drift score with its parts: title drift, date drift and how the dates relate."""
-
-    score: int
-    title_drift: float
-    date_drift: int
-    date_relation: str
 
 
 # Words that tell apart events whose titles look alike: one letter makes "women's" of
@@ -146,7 +139,7 @@ def _words(title: str) -> tuple[str, ...]:
     return _cached_words(title) if len(title) <= 255 else _find_words(title)
 
 
-def _title_drift(current: NameParts, canonical: NameParts) -> float:
+def _title_drift(current: NameParts, canonical: NameParts, *, read_at: bool = True) -> float:
     if current.title_key == canonical.title_key:
         return 0.0
     if not current.title_key or is_default_title(current.title):
@@ -160,7 +153,28 @@ def _title_drift(current: NameParts, canonical: NameParts) -> float:
         drift = DISTINCTION_FLOOR
     if drift < WORD_FLOOR and _words(current.title) != _words(canonical.title):
         drift = WORD_FLOOR
+    matchup = " vs " in canonical.title
+    if read_at and matchup and drift > AWAY_PENALTY and _AWAY.search(current.title):
+        drift = min(drift, _away_drift(current, canonical))
     return min(drift, 100.0)
+
+
+def _away_drift(current: NameParts, canonical: NameParts) -> float:
+    """``A at B`` / ``A @ B`` read as the matchup ``A vs B``, teams in either order: who was
+    at home is the operator's to write, so it costs only AWAY_PENALTY on top."""
+    best = 100.0
+    words = current.title.split(" ")
+    if sum(word in ("at", "@") for word in words) > 3:
+        return best  # a list of games rather than one
+    for index, word in enumerate(words):
+        if word not in ("at", "@") or not 0 < index < len(words) - 1:
+            continue
+        home, away = " ".join(words[:index]), " ".join(words[index + 1 :])
+        for first, second in ((home, away), (away, home)):
+            title = f"{first} vs {second}"
+            as_matchup = current._replace(title=title, title_key=title.replace(" ", ""))
+            best = min(best, AWAY_PENALTY + _title_drift(as_matchup, canonical, read_at=False))
+    return best
 
 
 def _month_of(ordinal: int) -> tuple[int, int]:
@@ -213,6 +227,12 @@ def _resolved_pairs(
             yield cur, can
 
 
+def date_relation(current: DateSpan, canonical: DateSpan) -> str:
+    """How a date read from a name relates to the canonical one: ``same``, ``narrower``,
+    ``wider``, ``incomplete``, ``overlap`` or ``wrong`` (the best reading of an unsaid year)."""
+    return _span_relation(current, canonical)
+
+
 @lru_cache(maxsize=8192)
 def _span_relation(current: DateSpan, canonical: DateSpan) -> str:
     """How two dates relate, the best reading when a year is unsaid."""
@@ -262,7 +282,8 @@ def _best_reading(readings: tuple[NameParts, ...], canonical: NameParts) -> tupl
 
 
 def explain_drift(current: str, canonical: str) -> DriftExplanation:
-    """The drift score of ``current`` against ``canonical``, with its title and date parts."""
+    """The drift score of ``current`` against ``canonical`` (seed standard), with its title
+    and date parts and the parts that differ."""
     _check_names(current, canonical)
     can = canonical_parts(canonical)
     readings = name_readings(current)
@@ -271,7 +292,31 @@ def explain_drift(current: str, canonical: str) -> DriftExplanation:
         return DriftExplanation(score, 0.0, 0, "none" if can.span is None else "same")
     title, relation = _best_reading(readings, can)
     score = _combine(title, relation)
-    return DriftExplanation(score, round(title, 1), DATE_PENALTIES[relation], relation)
+    differences = _differences(current, canonical, title, relation, readings[0])
+    return DriftExplanation(score, round(title, 1), DATE_PENALTIES[relation], relation, differences)
+
+
+def _differences(
+    current: str, canonical: str, title: float, relation: str, reading: NameParts
+) -> tuple[PartDifference, ...]:
+    # Shown as the names have them, cut on their last " - " (the parser's own split works
+    # on a normalised copy); a date found elsewhere ("Cup 5/30") shows as the parser read it.
+    cur_title, cur_date, _ = split_off_date(current)
+    if not cur_date and reading.span is not None:
+        cur_title, cur_date = reading.title, reading.date_key
+    can_title, can_date, _ = split_off_date(canonical)
+    found: list[PartDifference] = []
+    if title > 0:
+        kind = "default" if title >= 100 and cur_title else "different"
+        found.append(
+            PartDifference("title", kind if cur_title else "missing", cur_title, can_title)
+        )
+    if relation not in ("same", "none"):
+        kind = {"missing": "missing", "notation": "notation", "extra": "extra"}.get(
+            relation, "different"
+        )
+        found.append(PartDifference("date", kind, cur_date, can_date))
+    return tuple(found)
 
 
 def drift_score(current: str, canonical: str) -> int:

@@ -56,12 +56,35 @@ def clean_text(value: object) -> str:
     return " ".join(value.split())
 
 
+def has_letter_or_digit(text: str) -> bool:
+    """True when ``text`` holds a letter or a digit (any script): what makes it a title."""
+    return any(ch.isalnum() for ch in text)
+
+
 def clean_field(value: object) -> str:
-    """A cleaned enrichment field, or "" when it is missing, blank or a placeholder."""
+    """A cleaned enrichment field, or "" when it is missing, a placeholder, or has no letter
+    or digit (``'``, ``🏈``, ``--``: nothing to title an album with)."""
     text = clean_text(value)
-    if text.casefold() in _PLACEHOLDERS:
+    if text.casefold() in _PLACEHOLDERS or not has_letter_or_digit(text):
         return ""
     return text
+
+
+def strip_controls(value: str) -> str:
+    """``value`` with control and format characters removed and its ends trimmed; inner
+    whitespace and everything else kept character for character (an operator's own text)."""
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", value)
+    if not value.isprintable():
+        kept: list[str] = []
+        for ch in value:
+            if unicodedata.category(ch) in _REMOVED_CATEGORIES or _is_noncharacter(ord(ch)):
+                if ch.isspace():
+                    kept.append(" ")
+                continue
+            kept.append(ch)
+        value = "".join(kept)
+    return value.strip()
 
 
 def _capitalise(segment: str, keep_acronyms: bool) -> str:

@@ -12,6 +12,7 @@ rename is one PATCH.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import random
@@ -50,7 +51,7 @@ from albumsync_dagster.smugmug.models import (
     parse_user,
 )
 from albumsync_dagster.smugmug.oauth import Credentials, OAuth1Signer
-from albumsync_dagster.smugmug.ratelimit import RequestRateLimiter
+from albumsync_dagster.smugmug.ratelimit import RateLimiter, RequestRateLimiter
 
 logger = logging.getLogger("albumsync.smugmug")
 
@@ -155,7 +156,8 @@ class SmugMugClient:
     (tests, proxies); ``max_attempts`` tries per call before giving up; ``backoff_base``
     and ``backoff_max`` the exponential backoff (seconds) for 5xx and network errors;
     ``max_retry_after`` the cap on waits asked by SmugMug (``Retry-After``,
-    ``X-RateLimit-Reset``); ``max_redirects`` redirects followed per call.
+    ``X-RateLimit-Reset``); ``max_redirects`` redirects followed per call; ``limiter`` a rate
+    limiter to use instead of the client's own (e.g. one shared by processes).
     """
 
     def __init__(
@@ -178,6 +180,7 @@ class SmugMugClient:
         backoff_max: float = 30.0,
         max_retry_after: float = 60.0,
         max_redirects: int = 5,
+        limiter: RateLimiter | None = None,
     ) -> None:
         if album_page_size < 1 or image_page_size < 1:
             raise ValueError("page sizes must be at least 1")
@@ -193,10 +196,12 @@ class SmugMugClient:
         self.backoff_max = backoff_max
         self.max_retry_after = max_retry_after
         self.max_redirects = max_redirects
-        self._limiter = RequestRateLimiter(requests_per_second, burst=burst)
+        # A limiter given (one shared by processes, say) replaces the client's own.
+        self._limiter: RateLimiter = limiter or RequestRateLimiter(requests_per_second, burst=burst)
         self._random = random.Random()
         self._count_lock = threading.Lock()
         self._request_count = 0
+        self._rate_limit_remaining: int | None = None
         self._http = httpx.Client(
             auth=OAuth1Signer(self._credentials),
             headers={"Accept": "application/json", "User-Agent": "albumsync/0.1"},
@@ -301,6 +306,25 @@ class SmugMugClient:
         """HTTP requests sent so far (retries and redirect hops included)."""
         with self._count_lock:
             return self._request_count
+
+    @property
+    def account_id(self) -> str:
+        """Names the account's request budget: the origin and a digest of the API key."""
+        digest = hashlib.sha256(self._credentials.secrets()[0].encode()).hexdigest()[:16]
+        return f"{self._base}#{digest}"
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._limiter
+
+    def use_limiter(self, limiter: RateLimiter) -> None:
+        """Space requests with ``limiter`` from now on (one shared by processes, say)."""
+        self._limiter = limiter
+
+    @property
+    def rate_limit_remaining(self) -> int | None:
+        """SmugMug's ``X-RateLimit-Remaining`` in its last answer (None: never sent)."""
+        return self._rate_limit_remaining
 
     def reset_request_count(self) -> None:
         with self._count_lock:
@@ -501,6 +525,7 @@ class SmugMugClient:
             left = int(float(remaining))
         except ValueError:
             return
+        self._rate_limit_remaining = left
         if left > 0:
             return
         delay = _parse_rate_limit_reset(response.headers.get("X-RateLimit-Reset"))
