@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from albumsync_dagster import name_copies
 from albumsync_dagster.db import database_error_reason
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
 from albumsync_dagster.smugmug.models import album_name_problem
@@ -189,10 +190,12 @@ def batch_sync_albums(
         valid[key] = name
 
     updated_by_album: dict[str, int] = {}
+    copied = 0  # rows written in the other copies of the names (ALBUMSYNC_NAME_COPIES)
     if valid:
         try:
             with engine.begin() as conn:
-                outcome = sync_rows_in_transaction(conn, valid, source, changed_by)
+                outcome = _sync_photo_rows(conn, valid, source, changed_by)
+                copied = sum(name_copies.write_copies(conn, valid).values())
         except sa.exc.DBAPIError:
             # One album's rows broke the statement (a trigger, a constraint): find it by
             # syncing album by album, so the rest of the batch still commits.
@@ -201,11 +204,14 @@ def batch_sync_albums(
                 try:
                     with engine.begin() as conn:
                         outcome.update(
-                            sync_rows_in_transaction(conn, {key: valid[key]}, source, changed_by)
+                            _sync_photo_rows(conn, {key: valid[key]}, source, changed_by)
                         )
+                        copied += sum(name_copies.write_copies(conn, {key: valid[key]}).values())
                 except sa.exc.DBAPIError as exc:
                     reason = database_error_reason(exc)
                     fail(key, f"album {key}: database refused the update: {reason}")
+        if copied or any(updated for updated, _ in outcome.values()):
+            name_copies.refresh_views(engine)  # after the names committed, not inside
         for key, (updated, has_rows) in outcome.items():
             if not has_rows:
                 fail(key, f"album {key}: no photo rows carry this album key; not synced")
@@ -231,11 +237,27 @@ def sync_rows_in_transaction(
     *,
     unaudited: frozenset[str] = frozenset(),
 ) -> dict[str, tuple[int, bool]]:
-    """One statement bringing each album's rows to its name: ``{key: (rows written, has rows)}``.
+    """Each album's rows, and every other copy of its name (``ALBUMSYNC_NAME_COPIES``), brought
+    to its name: ``{key: (photo rows written, has photo rows)}``.
 
     Runs in the caller's transaction. Albums in ``unaudited`` get no audit row here: the
     caller completes an audit row of its own (a SmugMug rename's intent) in the same transaction.
+    The caller refreshes the views (``name_copies.refresh_views``) after it commits.
     """
+    outcome = _sync_photo_rows(conn, renames, source, changed_by, unaudited=unaudited)
+    name_copies.write_copies(conn, renames)
+    return outcome
+
+
+def _sync_photo_rows(
+    conn: Connection,
+    renames: dict[str, str],
+    source: str,
+    changed_by: str,
+    *,
+    unaudited: frozenset[str] = frozenset(),
+) -> dict[str, tuple[int, bool]]:
+    """The photo rows alone, one statement: ``{key: (rows written, has rows)}``."""
     keys = sorted(renames)
     rows = conn.execute(
         _BATCH_SYNC,
@@ -290,19 +312,22 @@ def album_names(engine: Engine, album_keys: Sequence[str] | None = None) -> list
 
 
 def verify_album_sync(engine: Engine, album_key: str, expected_name: str) -> Verification:
-    """Whether every photo row of the album carries ``expected_name``."""
+    """Whether every photo row of the album (and every other copy of its name) carries
+    ``expected_name``."""
     return verify_albums(engine, {album_key: expected_name})[album_key]
 
 
 def verify_albums(engine: Engine, expected: dict[str, str]) -> dict[str, Verification]:
-    """Whether every photo row of each album carries its expected name, in one query."""
+    """Whether every photo row of each album, and every other copy of its name, carries its
+    expected name (one query for the rows, one per copy)."""
     by_key = {names.album_key: names for names in album_names(engine, list(expected))}
+    copies = name_copies.copy_disagreements(engine, expected)
     results: dict[str, Verification] = {}
     for key, expected_name in expected.items():
         names = by_key.get(key)
         if names is None:
             results[key] = Verification(
-                False, 0, [f"album {key}: no photo rows carry this album key"]
+                False, 0, [f"album {key}: no photo rows carry this album key", *copies.get(key, [])]
             )
             continue
         issues = [
@@ -311,6 +336,7 @@ def verify_albums(engine: Engine, expected: dict[str, str]) -> dict[str, Verific
             for name, n in names.names
             if name != expected_name
         ]
+        issues += copies.get(key, [])  # another copy of the name (albums.album_name...)
         results[key] = Verification(not issues, names.photo_count, issues)
     return results
 

@@ -14,15 +14,24 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import psycopg.errors
 import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.engine import Engine
 
 from albumsync_dagster import album_sync
 from albumsync_dagster.connection_loss import database_failure
 from albumsync_dagster.db import DatabaseUnavailable, create_engine
-from albumsync_dagster.migrations import MigrationError, migrate
+from albumsync_dagster.migrations import MigrationError, check_migrated, migrate
+from albumsync_dagster.privileges import (
+    PrivilegeMissing,
+    check_privileges,
+    explain_privilege_error,
+    is_privilege_error,
+)
+from albumsync_dagster.settings import Settings
 from albumsync_dagster.smugmug.errors import SmugMugError
 
 app = typer.Typer(
@@ -52,17 +61,59 @@ def emit_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, default=default, indent=2, ensure_ascii=False) + "\n")
 
 
+# The command's database, kept so a refusal met deep inside can be explained on it.
+_databases: list[Engine] = []
+
+
+def open_database(url: str | None = None, *, writes: bool = True, ready: bool = True) -> Engine:
+    """The command's engine, once the database is migrated and the role has every privilege
+    the command needs (``writes=False``: reading only); otherwise one line, exit code 2.
+    ``ready=False`` (migrate) skips both checks."""
+    engine = create_engine(url)
+    _databases.append(engine)
+    if ready:
+        with engine.connect() as conn:
+            check_migrated(conn)
+            check_privileges(conn, writes=writes)
+    return engine
+
+
+def _explained(exc: sa.exc.DBAPIError) -> str | None:
+    """One line for a database refusal a person fixes outside the project, or None."""
+    if is_privilege_error(exc):
+        if not _databases:
+            return str(explain_privilege_error(exc, None))
+        try:
+            with _databases[-1].connect() as conn:
+                return str(explain_privilege_error(exc, conn))
+        except sa.exc.DBAPIError:
+            return str(explain_privilege_error(exc, None))
+    if isinstance(exc.orig, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
+        reason = str(exc.orig).strip().splitlines()[0]
+        return f"the database lacks what this command needs ({reason}): run `albumsync migrate`"
+    return None
+
+
 @contextmanager
 def clear_errors() -> Iterator[None]:
     """Turn the errors a person can act on into one line on stderr and exit code 2."""
     try:
         yield
-    except (DatabaseUnavailable, MigrationError, CommandFailed, SmugMugError, ValueError) as exc:
+    except (
+        DatabaseUnavailable,
+        MigrationError,
+        PrivilegeMissing,
+        CommandFailed,
+        SmugMugError,
+        ValueError,
+    ) as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     except sa.exc.SQLAlchemyError as exc:
         # Never str(exc): SQLAlchemy's text carries the statement and every parameter.
-        err_console.print(f"[red]error:[/red] {escape(database_failure(exc))}")
+        # A refusal a person fixes outside the project (a grant, a migration) says how.
+        line = _explained(exc) if isinstance(exc, sa.exc.DBAPIError) else None
+        err_console.print(f"[red]error:[/red] {escape(line or database_failure(exc))}")
         raise typer.Exit(2) from None
 
 
@@ -78,16 +129,37 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
     return app.command(name=func.__name__.replace("_cmd", "").replace("_", "-"))(wrapper)
 
 
+def photo_database(settings: Settings | None = None, *, writes: bool = True) -> Engine:
+    """The engine of a command that writes or checks names: migrated and privileged (as
+    ``open_database``), the name copies and views (ALBUMSYNC_NAME_COPIES,
+    ALBUMSYNC_REFRESH_VIEWS) checked and attached."""
+    from albumsync_dagster.name_copies import attach, resolve_name_copies
+
+    settings = settings or Settings.from_env()
+    engine = open_database(settings.database_url, writes=writes)
+    return attach(engine, resolve_name_copies(engine, settings.name_copies, settings.refresh_views))
+
+
+def smugmug_client(engine: Any) -> Any:
+    """A command's SmugMug client (from ``SMUGMUG_*``), its requests taken from the account's
+    budget that every process shares in PostgreSQL."""
+    from albumsync_dagster.shared_rate_limit import share_rate_limit
+    from albumsync_dagster.smugmug import SmugMugClient
+
+    return share_rate_limit(SmugMugClient.from_env(), engine)
+
+
 @command
 def migrate_cmd(as_json: JsonOption = False) -> None:
     """Create or update the schema (idempotent)."""
-    engine = create_engine()
-    report = migrate(engine)
+    report = migrate(open_database(ready=False))
     if as_json:
         emit_json(report)
         return
     for name in report.applied:
         console.print(f"applied  {name}")
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     console.print(
         f"{len(report.applied)} migration(s) applied,"
         f" {len(report.already_applied)} already in place"
@@ -97,7 +169,7 @@ def migrate_cmd(as_json: JsonOption = False) -> None:
 @command
 def stats_cmd(as_json: JsonOption = False) -> None:
     """Counts over photo_metadata."""
-    stats = album_sync.get_sync_stats(create_engine())
+    stats = album_sync.get_sync_stats(open_database(writes=False))
     if as_json:
         emit_json(stats)
         return
@@ -120,7 +192,7 @@ def verify_cmd(
     """Report albums whose photo rows disagree (more than one name, or not SmugMug's)."""
     from albumsync_dagster.verify_report import build_verify_report, print_verify_report
 
-    report = build_verify_report(create_engine(), album_key=album_key)
+    report = build_verify_report(photo_database(writes=False), album_key=album_key)
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -140,6 +212,7 @@ ACTION_STYLE = {
     "deferred": "blue",
     "unconfirmed": "yellow",
     "failed": "red",
+    "gone": "magenta",
 }
 
 
@@ -159,17 +232,27 @@ def _album_line(outcome: Any) -> str:
         f"{escape(outcome.album_key)}  {current} -> {canonical}  drift {drift}  "
         f"[{style}]{outcome.action}[/{style}]: {escape(outcome.reason)}"
     )
-    if outcome.rows_updated:
+    if outcome.photo_rows:
+        verb = "would change" if outcome.synced is None else "updated"
+        line += f"  ({outcome.rows_updated:,} of {outcome.photo_rows:,} rows {verb})"
+    elif outcome.rows_updated:
         line += f"  ({outcome.rows_updated:,} rows)"
-    if outcome.synced is False:
-        line += "  [red]✗ rows not in sync[/red]" if outcome.photo_rows else "  (no photo rows)"
+    else:
+        line += "  (no photo rows)"
+    if outcome.synced is False and outcome.photo_rows:
+        line += "  [red]✗ rows not in sync[/red]"
     return line
 
 
 @command
 def sync_cmd(
     album_key: Annotated[str | None, typer.Option("--album-key", help="One album.")] = None,
-    all_albums: Annotated[bool, typer.Option("--all", help="Every album of the account.")] = False,
+    all_albums: Annotated[
+        bool, typer.Option("--all", help="Every album where something changed since its last sync.")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="With --all: every album, images read again.")
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only.")] = False,
     apply: Annotated[bool, typer.Option("--apply", help="Rename and write.")] = False,
     threshold: Annotated[
@@ -198,64 +281,65 @@ def sync_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch, name, rename on SmugMug over the threshold, rows follow, verify."""
-    from rich.progress import Progress
-
-    from albumsync_dagster.catalog import refresh_catalog
+    from albumsync_dagster.account_sync import AccountSync, sync_account
+    from albumsync_dagster.hidden_rows import albums_without_visible_rows
     from albumsync_dagster.proposals import proposals, write_csv
     from albumsync_dagster.rename_budget import PlannedBudget, rename_budget
-    from albumsync_dagster.settings import Settings
-    from albumsync_dagster.smugmug import SmugMugClient
     from albumsync_dagster.workflow import sync_albums
 
     is_dry = _mode(dry_run, apply)
     if bool(album_key) == all_albums:
         raise CommandFailed("say --album-key K for one album, or --all")
+    if full and not all_albums:
+        raise CommandFailed("--full goes with --all")
     settings = Settings.from_env()
-    engine = create_engine(settings.database_url)
+    engine = photo_database(settings)
     limit = settings.max_renames_per_day if max_renames_per_day is None else max_renames_per_day
     budget = rename_budget(engine, limit)
     # A dry run hands out what the budget allows now across all its batches.
     planned = PlannedBudget(budget) if is_dry else None
     outcomes: list[Any] = []
-    with SmugMugClient.from_env() as client:
+    listed = chosen = 0
+    listing = None
+    with (
+        smugmug_client(engine) as client,
+        SyncProgress(client, enabled=all_albums and not as_json) as progress,
+    ):
+
+        def plan_ready(plan: AccountSync) -> None:
+            progress.start(len(plan.work))
+
+        def report(outcome: Any) -> None:
+            outcomes.append(outcome)
+            progress.album_done(outcome)
+            if not as_json and (verbose or not all_albums):
+                console.print(_album_line(outcome))
+
+        common: dict[str, Any] = {
+            "settings": settings,
+            "dry_run": is_dry,
+            "threshold": threshold,
+            "source": "cli",
+            "changed_by": "albumsync-cli",
+            "on_album": report,
+            "max_renames_per_day": limit,
+            "planned_budget": planned,
+        }
         if all_albums:
-            catalog = refresh_catalog(engine, client)
-            keys = catalog.known_keys
-            known = {a.album_key: a for a in catalog.albums}
+            run = sync_account(engine, client, full=full, on_planned=plan_ready, **common)
+            listed, chosen, listing = run.listed, len(run.work), run.listing
         else:
-            keys, known = [album_key or ""], {}
-        batches = [
-            keys[i : i + settings.batch_size] for i in range(0, len(keys), settings.batch_size)
-        ]
-        show_progress = all_albums and not as_json
-        with Progress(console=err_console, disable=not show_progress, transient=True) as progress:
-            task = progress.add_task("syncing albums", total=len(keys))
-
-            def report(outcome: Any) -> None:
-                outcomes.append(outcome)
-                progress.advance(task)
-                if not as_json and (verbose or not all_albums):
-                    console.print(_album_line(outcome))
-
-            for batch in batches:
-                sync_albums(
-                    engine,
-                    client,
-                    batch,
-                    settings=settings,
-                    dry_run=is_dry,
-                    threshold=threshold,
-                    source="cli",
-                    changed_by="albumsync-cli",
-                    known=known,
-                    on_album=report,
-                    max_renames_per_day=limit,
-                    planned_budget=planned,
-                )
+            sync_albums(engine, client, [album_key or ""], **common)
+        requests = client.request_count
+    # RLS may hide an album's rows, which would pass for "nothing to update".
+    hidden = albums_without_visible_rows(
+        engine, [o.album_key for o in outcomes if not o.photo_rows and o.error is None]
+    )
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.action] = counts.get(o.action, 0) + 1
     failed = [o for o in outcomes if o.failed]
+    rows_seen = sum(o.photo_rows for o in outcomes)
     if csv_file is not None:
         written = write_csv(csv_file, proposals(outcomes))
         err_console.print(f"{written} rename proposal(s) written to {escape(str(csv_file))}")
@@ -266,9 +350,15 @@ def sync_cmd(
                 "albums": outcomes,
                 "summary": {
                     "albums": len(outcomes),
+                    "listing": listing,
+                    "listed": listed,
+                    "chosen": chosen,
                     "actions": counts,
                     "rows_updated": sum(o.rows_updated for o in outcomes),
+                    "photo_rows": rows_seen,
                     "failed": len(failed),
+                    "warnings": [h.warning for h in hidden],
+                    "smugmug_requests": requests,
                 },
                 "rename_budget": {
                     "max_renames_per_day": budget.limit,
@@ -278,6 +368,8 @@ def sync_cmd(
             }
         )
     else:
+        for h in hidden:
+            err_console.print(f"[yellow]warning:[/yellow] {escape(h.warning)}")
         from albumsync_dagster.sync_summary import SyncedAlbum, print_sync_summary
 
         print_sync_summary(
@@ -300,15 +392,71 @@ def sync_cmd(
             verbose=verbose,
         )
         verb = "would be brought" if is_dry else "brought"
+        scope = f"{listing} listing, {listed:,} album(s) listed; " if all_albums else ""
         console.print(
-            f"\n{sum(o.rows_updated for o in outcomes):,} photo row(s) {verb} to SmugMug's"
-            f" names; {len(failed)} album(s) failed",
-            soft_wrap=True,
+            f"\n{sum(o.rows_updated for o in outcomes):,} of {rows_seen:,} photo row(s) {verb}"
+            f" to SmugMug's names; {len(failed)} album(s) failed ({scope}{requests:,} SmugMug"
+            " request(s))",
         )
         if is_dry:
             console.print(f"{budget.describe()}")
     if failed:
         raise typer.Exit(1)
+
+
+class SyncProgress:
+    """The progress bar of ``sync --all``: albums checked, changed and renamed, and the
+    SmugMug requests left in the budget (SmugMug's ``X-RateLimit-Remaining``)."""
+
+    def __init__(self, client: Any, *, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._client = client
+        self._progress = Progress(
+            TextColumn("checked"),
+            MofNCompleteColumn(),
+            BarColumn(),
+            TextColumn(
+                "{task.fields[changed]} changed, {task.fields[renamed]} renamed, "
+                "{task.fields[budget]} requests left"
+            ),
+            console=err_console,
+            disable=not enabled,
+            transient=True,
+        )
+        self._task = self._progress.add_task(
+            "sync", total=None, changed=0, renamed=0, budget=self._budget()
+        )
+        self.changed = 0
+        self.renamed = 0
+
+    def start(self, total: int) -> None:
+        """The albums to check are known (after the listing)."""
+        self._progress.update(self._task, total=total, budget=self._budget())
+
+    def _budget(self) -> str:
+        left = self._client.rate_limit_remaining
+        return "?" if left is None else f"{left:,}"
+
+    def album_done(self, outcome: Any) -> None:
+        if outcome.action == "renamed":
+            self.renamed += 1
+        if outcome.action in ("renamed", "human_renamed", "gone") or outcome.rows_updated:
+            self.changed += 1
+        self._progress.update(
+            self._task,
+            advance=0 if outcome.action == "gone" else 1,
+            changed=self.changed,
+            renamed=self.renamed,
+            budget=self._budget(),
+        )
+
+    def __enter__(self) -> SyncProgress:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(None, None, None)
 
 
 @command
@@ -317,11 +465,11 @@ def repair_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Complete or close renames left pending by a crash or a database failure."""
-    from albumsync_dagster.smugmug import SmugMugClient
     from albumsync_dagster.workflow import repair_pending
 
-    engine = create_engine()
-    with SmugMugClient.from_env() as client:
+    engine = photo_database()
+    with smugmug_client(engine) as client:
+        client.get_authuser()  # refused credentials are said even when nothing is pending
         results = repair_pending(engine, client, [album_key] if album_key else None)
     if as_json:
         emit_json(results)
@@ -344,7 +492,7 @@ def lock_cmd(
     """Never let the pipeline rename this album."""
     from albumsync_dagster.locks import lock_album
 
-    created = lock_album(create_engine(), album_key, reason, "albumsync-cli")
+    created = lock_album(open_database(), album_key, reason, "albumsync-cli")
     if as_json:
         emit_json({"album_key": album_key, "locked": True, "was_locked": not created})
     else:
@@ -361,7 +509,7 @@ def unlock_cmd(
     """Let the pipeline rename this album again."""
     from albumsync_dagster.locks import unlock_album
 
-    removed = unlock_album(create_engine(), album_key)
+    removed = unlock_album(open_database(), album_key)
     if as_json:
         emit_json({"album_key": album_key, "locked": False, "was_locked": removed})
     else:
@@ -378,14 +526,13 @@ def rollback_cmd(
 ) -> None:
     """Restore SmugMug's names from before the window; the rows follow."""
     from albumsync_dagster.rollback import REFUSED, parse_duration, rollback
-    from albumsync_dagster.settings import Settings
-    from albumsync_dagster.smugmug import SmugMugClient
 
     is_dry = _mode(dry_run, apply)
     window = parse_duration(since)
     settings = Settings.from_env()
-    engine = create_engine(settings.database_url)
-    with SmugMugClient.from_env() as client:
+    engine = photo_database(settings)
+    with smugmug_client(engine) as client:
+        client.get_authuser()  # refused credentials are said even when nothing is in the window
         items = rollback(
             engine,
             client,
@@ -413,10 +560,10 @@ def backfill_album_keys_cmd(as_json: JsonOption = False) -> None:
     """Fill photo_metadata.album_key from SmugMug, by image key."""
     with clear_errors():
         from albumsync_dagster.backfill import backfill_album_keys
-        from albumsync_dagster.smugmug import SmugMugClient
 
-        engine = create_engine()
-        with SmugMugClient.from_env() as client:
+        engine = open_database()
+        with smugmug_client(engine) as client:
+            client.get_authuser()  # refused credentials are said even when no row lacks a key
             result = backfill_album_keys(engine, client)
         if as_json:
             emit_json(result)

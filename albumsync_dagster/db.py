@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
@@ -18,6 +19,12 @@ from filelock import FileLock
 from sqlalchemy.engine import Engine, make_url
 
 EMBEDDED_DATABASE = "albumsync"
+
+# psycopg 3 prepares a statement on the server after its fifth execution. Behind a transaction
+# pooler (Supabase's port 6543, PgBouncer) the prepared statement stays on a server connection
+# that other clients then get ("prepared statement _pg3_0 already exists"), and the next
+# transaction may land where it does not exist. None: never prepare, wherever the URL points.
+POOLER_SAFE_CONNECT_ARGS: dict[str, object] = {"prepare_threshold": None}
 
 
 def database_error_reason(exc: BaseException, default: str = "database error") -> str:
@@ -44,8 +51,53 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+class InvalidDatabaseUrl(DatabaseUnavailable):
+    """The database URL cannot be parsed; the message says where, never the password."""
+
+
+_ENCODE_HINT = (
+    "special characters in the password must be percent-encoded"
+    " (@ as %40, / as %2F, : as %3A, ? as %3F, # as %23, % as %25)"
+)
+
+
+def url_problem(url: str) -> str | None:
+    """Where a ``postgresql://user:password@host:port/db?...`` URL fails to parse, or None.
+
+    A password holding ``@``, ``/``, ``?`` or ``#`` unencoded moves where the host seems to
+    start or end, so such a URL may even parse into a wrong host made of the password's
+    pieces; these shapes are caught here. The answer never quotes the user or password.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None  # not a URL (the driver's keyword form): left to the driver
+    if "#" in rest:
+        return "a '#' appears in it (a URL ends there)"
+    end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, after = rest[:end], rest[end:]
+    if authority.count("@") > 1:
+        host = authority.rsplit("@", 1)[1]
+        return f"more than one '@' before the host ({scheme}://***@{host})"
+    host = authority.rsplit("@", 1)[-1]
+    port = host.rsplit(":", 1)[1] if ":" in host and not host.startswith("[") else ""
+    if "@" not in authority and (
+        "@" in after.split("?", 1)[0] or ("@" in after and port and not port.isdigit())
+    ):
+        return f"a '{rest[end]}' comes before the '@' that ends the user and password"
+    if not host.startswith("[") and ":" in host:
+        for part in host.split(","):  # libpq accepts host1:5432,host2:5433
+            port = part.rsplit(":", 1)[1] if ":" in part else ""
+            if port and not port.isdigit():
+                if "@" in authority:
+                    return f"the port {port!r} is not a number"
+                return "the port (after the ':' of the host) is not a number"
+    return None
+
+
 def describe_url(url: str) -> str:
     """``host:port/database`` of a URL, for messages; never includes the password."""
+    if url_problem(url):
+        return "<unparsable database URL>"
     try:
         parsed = make_url(sqlalchemy_url(url))
     except Exception:  # noqa: BLE001 - an unparsable URL is described, not raised
@@ -77,7 +129,7 @@ def start_embedded_postgres(data_dir: Path | None = None) -> str:
 
 def ensure_database(admin_url: str, name: str) -> None:
     """Create database ``name`` on the server of ``admin_url`` unless it exists."""
-    engine = sa.create_engine(sqlalchemy_url(admin_url), isolation_level="AUTOCOMMIT")
+    engine = create_engine(admin_url, check=False, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             exists = conn.execute(
@@ -100,14 +152,24 @@ def database_url_from_env() -> str:
     return url or start_embedded_postgres()
 
 
-def create_engine(url: str | None = None, *, check: bool = True, **kwargs: object) -> Engine:
-    """A SQLAlchemy engine for ``url`` (default: from the environment), checked to answer."""
+def create_engine(url: str | None = None, *, check: bool = True, **kwargs: Any) -> Engine:
+    """A SQLAlchemy engine for ``url`` (default: from the environment), checked to answer.
+
+    Safe behind a transaction pooler: psycopg never prepares statements (see
+    ``POOLER_SAFE_CONNECT_ARGS``); every engine of the project is made here.
+    """
     url = url or database_url_from_env()
+    problem = url_problem(url)
+    if problem:
+        raise InvalidDatabaseUrl(f"the database URL cannot be parsed: {problem}; {_ENCODE_HINT}")
+    connect_args = {**POOLER_SAFE_CONNECT_ARGS, **kwargs.pop("connect_args", {})}
+    kwargs.setdefault("pool_pre_ping", True)
     try:
-        engine = sa.create_engine(sqlalchemy_url(url), pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+        engine = sa.create_engine(sqlalchemy_url(url), connect_args=connect_args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the URL itself is malformed
-        raise DatabaseUnavailable(
-            f"invalid database URL ({describe_url(url)}): {type(exc).__name__}"
+        raise InvalidDatabaseUrl(
+            f"the database URL cannot be parsed ({describe_url(url)}: {type(exc).__name__});"
+            f" {_ENCODE_HINT}"
         ) from None
     if check:
         try:

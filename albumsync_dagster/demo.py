@@ -52,6 +52,7 @@ PIPELINE_TABLES = (
     "album_locks",
     "smugmug_albums",
     "smugmug_images",
+    "album_leases",
     "album_decisions",
 )
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -148,7 +149,10 @@ def prepare_database(engine: Engine, demo: DemoAccount, *, fresh_account: bool) 
 
 @contextmanager
 def environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the block, restoring the previous values after."""
+    """Set environment variables for the block, restoring the previous values after.
+
+    Also what ``bench/pipeline.py`` runs its paths in.
+    """
     previous = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
@@ -162,13 +166,17 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
 
 
 def pipeline_env(emulator_env: Mapping[str, str], database_url: str, demo: DemoAccount) -> dict:
-    """The code location's settings for the demo: the emulator, its database, its timezone."""
+    """The code location's settings for the demo, as variables (``albumsync ui``'s process):
+    the emulator, its database, its timezone."""
     return {
         **emulator_env,
         "ALBUMSYNC_DATABASE_URL": database_url,
         "ALBUMSYNC_TIMEZONE": demo.timezone,
         # The emulator is local: no reason to pace requests as for the real SmugMug.
         "SMUGMUG_REQUESTS_PER_SECOND": "0",
+        # The demo's database has no copies of the names but the photo rows.
+        "ALBUMSYNC_NAME_COPIES": "",
+        "ALBUMSYNC_REFRESH_VIEWS": "",
     }
 
 

@@ -6,11 +6,13 @@ millions of rows: they return counts and a bounded sample, never every album.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+from albumsync_dagster.name_copies import CopyMismatch, copies_against_snapshot
 
 SAMPLE = 20
 
@@ -33,8 +35,13 @@ class NameMismatch:
 @dataclass(frozen=True)
 class Reconciliation:
     albums_compared: int
-    mismatched: int
+    mismatched: int  # albums whose photo rows differ
     sample: list[NameMismatch]
+    copies: list[CopyMismatch] = field(default_factory=list)  # ALBUMSYNC_NAME_COPIES differing
+
+    @property
+    def all_match(self) -> bool:
+        return self.mismatched == 0 and not self.copies
 
 
 _ORPHANS = sa.text(
@@ -86,7 +93,8 @@ _RECONCILE = sa.text(
 
 
 def reconcile_names(engine: Engine, limit: int = SAMPLE) -> Reconciliation:
-    """Albums whose rows carry any name other than SmugMug's (per the snapshot), in one query."""
+    """Albums whose rows carry any name other than SmugMug's (per the snapshot), in one query;
+    and the same for every other copy of the name (one query per copy)."""
     with engine.connect() as conn:
         rows = list(conn.execute(_RECONCILE, {"limit": limit}))
     first = rows[0]
@@ -95,7 +103,9 @@ def reconcile_names(engine: Engine, limit: int = SAMPLE) -> Reconciliation:
         for r in rows
         if r.album_key is not None
     ]
-    return Reconciliation(int(first.compared), int(first.mismatched), sample)
+    return Reconciliation(
+        int(first.compared), int(first.mismatched), sample, copies_against_snapshot(engine, limit)
+    )
 
 
 _LAST_ACTIVITY = sa.text(

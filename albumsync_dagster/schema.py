@@ -1,7 +1,9 @@
 """SQLAlchemy Core declarations of the tables the project reads and writes.
 
 The DDL that creates them lives in ``sql/`` (applied by :mod:`albumsync_dagster.migrations`);
-these declarations only build statements, so they list the columns the code uses.
+these declarations build the statements. They match the migrations exactly (every table,
+column, type, nullability and check): ``albumsync_dagster_tests/test_schema.py`` migrates a
+database and compares, so a new migration comes with its declaration here.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 from sqlalchemy import (
     REAL,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     Table,
@@ -118,6 +122,9 @@ canonical_name_history = Table(
     Column("dated_photo_count", Integer),
     Column("computed_at", DateTime(timezone=True), nullable=False),
     Column("details", JSONB),
+    CheckConstraint(
+        "drift_score BETWEEN 0 AND 100", name="canonical_name_history_drift_score_check"
+    ),
 )
 
 # Albums the pipeline must not rename (a person chose the name, or an operator said so).
@@ -128,6 +135,51 @@ album_locks = Table(
     Column("reason", Text, nullable=False),
     Column("locked_by", Text, nullable=False),
     Column("locked_at", DateTime(timezone=True), nullable=False),
+)
+
+# The per-album rename mutex: one lease row per album being renamed (sql/0006).
+album_leases = Table(
+    "album_leases",
+    metadata,
+    Column("album_key", Text, primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# What the last finished sync of each album saw (incremental runs compare with it).
+album_sync_state = Table(
+    "album_sync_state",
+    metadata,
+    Column("album_key", Text, primary_key=True),
+    Column("images_last_updated", DateTime(timezone=True)),
+    Column("image_count", Integer),
+    Column("images_read_at", DateTime(timezone=True)),
+    Column("last_updated", DateTime(timezone=True)),
+    Column("name", Text),
+    Column("enrichment_updated_at", DateTime(timezone=True)),
+    Column("locked", Boolean),
+    Column("decided_with", Text),
+    Column("synced_at", DateTime(timezone=True)),
+)
+
+# Account-wide cursors (last full listing, sorted listing position, change sensor).
+sync_cursors = Table(
+    "sync_cursors",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("position", DateTime(timezone=True)),
+    Column("ran_at", DateTime(timezone=True), nullable=False),
+)
+
+# SmugMug's request budget shared by every process on one account (a token bucket a row).
+smugmug_rate_limit = Table(
+    "smugmug_rate_limit",
+    metadata,
+    Column("account", Text, primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("refilled_at", DateTime(timezone=True), nullable=False),
+    Column("paused_until", DateTime(timezone=True), nullable=False),
 )
 
 # The latest decision on each album (action, reason, names, drift and its parts), replaced by
@@ -153,6 +205,7 @@ schema_migrations = Table(
     "schema_migrations",
     metadata,
     Column("version", Text, primary_key=True),
+    Column("name", Text, nullable=False),
     Column("checksum", Text, nullable=False),
     Column("applied_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,7 +1,8 @@
 """The seed's verify-album-sync report: overview, one line per album, totals.
 
 An album is in sync when all its rows carry one name and, where the SmugMug catalog snapshot
-knows the album, that name is SmugMug's.
+knows the album, that name is SmugMug's; and every other copy of its name
+(``ALBUMSYNC_NAME_COPIES``) carries that name too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import Engine
 
-from albumsync_dagster import album_sync
+from albumsync_dagster import album_sync, name_copies
 from albumsync_dagster.catalog import smugmug_names
 
 
@@ -67,6 +68,16 @@ def build_verify_report(engine: Engine, album_key: str | None = None) -> VerifyR
     keys = [album_key] if album_key else None
     names_by_key = {n.album_key: n for n in album_sync.album_names(engine, keys)}
     smugmug = smugmug_names(engine, keys)
+    # Other copies of the name (ALBUMSYNC_NAME_COPIES) must carry SmugMug's name, or where the
+    # snapshot does not know the album, the name its rows carry.
+    copies = name_copies.copy_disagreements(
+        engine,
+        {
+            key: smugmug.get(key, names.prevailing_name)
+            for key, names in names_by_key.items()
+            if smugmug.get(key, names.prevailing_name) is not None
+        },
+    )
     lines = []
     for key in sorted(set(names_by_key) | ({album_key} if album_key else set())):
         names = names_by_key.get(key)
@@ -85,6 +96,7 @@ def build_verify_report(engine: Engine, album_key: str | None = None) -> VerifyR
             issues.append(
                 f"album {key}: rows say {names.prevailing_name!r}, SmugMug says {smugmug_name!r}"
             )
+        issues += copies.get(key, [])
         lines.append(
             AlbumLine(key, names.photo_count, names.names, smugmug_name, not issues, issues)
         )

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -32,12 +33,25 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from albumsync_dagster import album_sync, name_changes
+from albumsync_dagster import album_sync, name_changes, name_copies
 from albumsync_dagster.catalog import mark_gone, smugmug_names, store_albums
 from albumsync_dagster.connection_loss import database_failure, retry_on_connection_loss
 from albumsync_dagster.decisions import Decision, decision, record_decisions
 from albumsync_dagster.enrichment import enrichment_as_dict, read_enrichments
-from albumsync_dagster.locks import AlbumBusy, album_locks_for, album_mutex, lock_album
+from albumsync_dagster.incremental import (
+    decision_inputs,
+    enrichment_versions,
+    images_current,
+    record_images_read,
+    record_synced,
+)
+from albumsync_dagster.locks import (
+    AlbumBusy,
+    AlbumLease,
+    album_locks_for,
+    album_mutex,
+    lock_album,
+)
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
 from albumsync_dagster.naming import SEED, Enrichment, NamingStandard, name_album, naming_standard
 from albumsync_dagster.rename_budget import (
@@ -57,8 +71,11 @@ from albumsync_dagster.smugmug import (
     SmugMugResponseError,
     SmugMugUnavailable,
 )
+from albumsync_dagster.sql_arrays import CHUNK_ROWS, any_of
 
 log = logging.getLogger("albumsync.workflow")
+
+T = TypeVar("T")
 
 # Actions, as reported per album.
 RENAMED = "renamed"
@@ -72,10 +89,9 @@ DEFERRED = "deferred"  # over the daily rename budget: a later run renames it
 FAILED = "failed"
 RENAMED_ON_SMUGMUG = "renamed on SmugMug"  # a rename's reason, before apply_renames says why
 UNCONFIRMED = "unconfirmed"  # our last PATCH's answer was lost; re-checked, not sent again
+GONE = "gone"  # deleted on SmugMug: marked gone in the snapshot, its rows left as they are
 
 DEFAULT_RENAME_RECHECK = timedelta(hours=DEFAULT_RENAME_RECHECK_HOURS)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,7 @@ class FetchOutcome:
     image_counts: dict[str, int]
     errors: dict[str, str] = field(default_factory=dict)
     gone: list[str] = field(default_factory=list)
+    images_read: list[str] = field(default_factory=list)  # albums whose images were listed
 
 
 @dataclass(frozen=True)
@@ -174,26 +191,55 @@ def fetch_albums(
     album_keys: Sequence[str],
     *,
     known: Mapping[str, Album] | None = None,
+    reread_images: bool = False,
+    max_concurrency: int = 1,
 ) -> FetchOutcome:
     """Fetch each album (unless ``known`` has it) and its images; store them in the snapshot.
 
-    Costs 1 + ceil(n / page size) requests per album of n images (none for a known album's
-    own record). An album SmugMug no longer has is marked gone and reported.
+    An album's images are listed only when its ImagesLastUpdated or ImageCount moved since
+    they were last read (or ``reread_images``): 1 + ceil(n / page size) requests for an
+    album of n images, none for a known album whose images did not move or that SmugMug
+    counts no image in. Albums are fetched
+    ``max_concurrency`` at a time, under the client's rate limit. An album SmugMug no longer
+    has is marked gone and reported.
     """
-    albums: dict[str, Album] = {}
-    images: dict[str, list[AlbumImage]] = {}
+    given = known or {}
     errors: dict[str, str] = {}
     gone: list[str] = []
-    for key in album_keys:
-        try:
-            album = (known or {}).get(key) or client.get_album(key)
-            images[key] = client.list_album_images(key)
-            albums[key] = album
-        except SmugMugNotFound:
+
+    def failed(key: str, exc: SmugMugError) -> None:
+        if isinstance(exc, SmugMugNotFound):
             gone.append(key)
             errors[key] = f"album {key}: not found on SmugMug (deleted?)"
-        except SmugMugError as exc:
+        else:
             errors[key] = f"album {key}: fetching from SmugMug failed: {exc}"
+
+    albums: dict[str, Album] = {}
+    records = each_album(
+        [k for k in album_keys if k not in given], client.get_album, max_concurrency
+    )
+    for key in album_keys:
+        record = given.get(key) or records.get(key)
+        if isinstance(record, SmugMugError):
+            failed(key, record)
+        elif record is not None:
+            albums[key] = record
+    current = set() if reread_images else images_current(engine, albums.values())
+    # An album SmugMug counts no image in has nothing to list: its stored images go.
+    images: dict[str, list[AlbumImage]] = {
+        k: [] for k, a in albums.items() if k not in current and a.image_count == 0
+    }
+    listings = each_album(
+        [k for k in albums if k not in current and k not in images],
+        client.list_album_images,
+        max_concurrency,
+    )
+    for key, listing in listings.items():
+        if isinstance(listing, SmugMugError):
+            failed(key, listing)
+            del albums[key]
+        else:
+            images[key] = listing
     try:
         retry_on_connection_loss(
             lambda: _store_snapshot(engine, albums, images, gone),
@@ -206,14 +252,17 @@ def fetch_albums(
             try:
                 retry_on_connection_loss(
                     lambda key=key: _store_snapshot(  # type: ignore[misc]
-                        engine, {key: albums[key]}, {key: images[key]}, []
+                        engine,
+                        {key: albums[key]},
+                        {key: images[key]} if key in images else {},
+                        [],
                     ),
                     what=f"album {key}: storing the SmugMug snapshot",
                 )
             except sa.exc.DBAPIError as exc:
                 errors[key] = database_failure(exc, f"album {key}: storing the SmugMug snapshot")
                 del albums[key]
-                del images[key]
+                images.pop(key, None)
         if gone:
             retry_on_connection_loss(
                 lambda: _store_snapshot(engine, {}, {}, gone), what="marking albums gone"
@@ -237,11 +286,14 @@ def fetch_albums(
             ],
             decided_by="albumsync",
         )
+    counts = {k: len(v) for k, v in images.items()}
+    counts.update(stored_image_counts(engine, [k for k in albums if k not in images]))
     return FetchOutcome(
         albums=albums,
-        image_counts={k: len(v) for k, v in images.items()},
+        image_counts={k: counts.get(k, 0) for k in albums},
         errors=errors,
         gone=gone,
+        images_read=sorted(images),
     )
 
 
@@ -251,27 +303,119 @@ def _store_snapshot(
     images: Mapping[str, list[AlbumImage]],
     gone: Sequence[str],
 ) -> None:
-    """Albums, their images' capture times and the gone albums, in one transaction."""
+    """Albums, their images (by difference) and the gone albums, in one transaction."""
     with engine.begin() as conn:
         store_albums(conn, albums.values())
         if gone:
             mark_gone(conn, gone)
-        if images:
-            conn.execute(
-                sa.delete(smugmug_images).where(smugmug_images.c.album_key.in_(list(images)))
-            )
-            rows = [
-                {
-                    "album_key": key,
-                    "image_key": image.image_key,
-                    "date_time_original": image.date_time_original,
-                    "origin": image.origin,
-                }
-                for key, listed in images.items()
-                for image in {i.image_key: i for i in listed}.values()
-            ]
-            if rows:
-                conn.execute(sa.insert(smugmug_images), rows)
+        store_images(conn, images)
+        record_images_read(conn, [albums[k] for k in images if k in albums])
+
+
+def each_album(
+    album_keys: Sequence[str], fetch: Callable[[str], T], max_concurrency: int
+) -> dict[str, T | SmugMugError]:
+    """``fetch(key)`` for every album, ``max_concurrency`` at a time; SmugMug's errors kept.
+
+    Any other error (a bad key, the database holding the shared rate limit) is raised.
+    """
+
+    def one(key: str) -> T | SmugMugError:
+        try:
+            return fetch(key)
+        except SmugMugError as exc:
+            return exc
+
+    if max_concurrency <= 1 or len(album_keys) <= 1:
+        return {key: one(key) for key in album_keys}
+    with ThreadPoolExecutor(
+        max_workers=min(max_concurrency, len(album_keys)), thread_name_prefix="smugmug"
+    ) as pool:
+        return dict(zip(album_keys, pool.map(one, album_keys), strict=True))
+
+
+def stored_image_counts(engine: Engine, album_keys: Sequence[str]) -> dict[str, int]:
+    """Images held in the snapshot per album (of those given)."""
+    if not album_keys:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(smugmug_images.c.album_key, sa.func.count())
+            .where(any_of(smugmug_images.c.album_key, album_keys))
+            .group_by(smugmug_images.c.album_key)
+        )
+        return {key: int(n) for key, n in rows}
+
+
+# One album's listing replaces its stored images by difference: images gone are deleted,
+# new or changed ones upserted, unchanged ones left alone (no dead tuples, no WAL).
+# The DELETE and the INSERT see the same snapshot and touch disjoint rows.
+_STORE_IMAGES = sa.text(
+    """
+    WITH listed AS (
+        SELECT * FROM unnest(CAST(:album_keys AS text[]), CAST(:image_keys AS text[]),
+                             CAST(:times AS timestamptz[]), CAST(:origins AS text[]))
+             AS l(album_key, image_key, date_time_original, origin)
+    ),
+    removed AS (
+        DELETE FROM smugmug_images s
+        WHERE s.album_key = ANY(CAST(:albums AS text[]))
+          AND NOT EXISTS (SELECT 1 FROM listed l
+                          WHERE l.album_key = s.album_key AND l.image_key = s.image_key)
+        RETURNING 1
+    ),
+    written AS (
+        INSERT INTO smugmug_images AS s (album_key, image_key, date_time_original, origin)
+        SELECT album_key, image_key, date_time_original, origin FROM listed
+        ON CONFLICT (album_key, image_key) DO UPDATE
+            SET date_time_original = excluded.date_time_original, origin = excluded.origin,
+                fetched_at = now()
+            WHERE (s.date_time_original, s.origin)
+                  IS DISTINCT FROM (excluded.date_time_original, excluded.origin)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM removed) AS removed, (SELECT count(*) FROM written) AS written
+    """
+)
+
+
+def store_images(conn: sa.Connection, images: Mapping[str, Sequence[AlbumImage]]) -> int:
+    """Bring the stored images of each album to its listing; returns the rows written.
+
+    Albums are sent whole, several per statement up to about ``CHUNK_ROWS`` images (an
+    album bigger than that goes alone): one array per column, never a parameter per image.
+    """
+    written = 0
+    group: list[str] = []
+    size = 0
+
+    def flush() -> int:
+        rows = [
+            (key, image)
+            for key in group
+            for image in {i.image_key: i for i in images[key]}.values()
+        ]
+        result = conn.execute(
+            _STORE_IMAGES,
+            {
+                "albums": list(group),
+                "album_keys": [k for k, _ in rows],
+                "image_keys": [i.image_key for _, i in rows],
+                "times": [i.date_time_original for _, i in rows],
+                "origins": [i.origin for _, i in rows],
+            },
+        ).one()
+        return int(result.removed) + int(result.written)
+
+    for key in images:
+        if group and size + len(images[key]) > CHUNK_ROWS:
+            written += flush()
+            group, size = [], 0
+        group.append(key)
+        size += len(images[key])
+    if group:
+        written += flush()
+    return written
 
 
 # --- step 2 -------------------------------------------------------------------------------
@@ -286,7 +430,7 @@ def _read_snapshot(
             r.album_key: r
             for r in conn.execute(
                 sa.select(smugmug_albums).where(
-                    smugmug_albums.c.album_key.in_(keys), smugmug_albums.c.gone_at.is_(None)
+                    any_of(smugmug_albums.c.album_key, keys), smugmug_albums.c.gone_at.is_(None)
                 )
             )
         }
@@ -296,7 +440,7 @@ def _read_snapshot(
                 smugmug_images.c.album_key,
                 smugmug_images.c.image_key,
                 smugmug_images.c.date_time_original,
-            ).where(smugmug_images.c.album_key.in_(list(snapshot)))
+            ).where(any_of(smugmug_images.c.album_key, snapshot))
         ):
             times[r.album_key].append(
                 AlbumImage(image_key=r.image_key, date_time_original=r.date_time_original)
@@ -312,7 +456,7 @@ def compute_canonical_names(
     standard: str | NamingStandard = SEED,
 ) -> dict[str, NamePlan]:
     """Canonical name and drift for each album in the snapshot, under the naming
-    ``standard``; recorded with a timestamp."""
+    ``standard``; recorded with a timestamp when the outcome changed since the last one."""
     chosen = naming_standard(standard)
     keys = list(album_keys)
     snapshot, times = retry_on_connection_loss(
@@ -320,6 +464,9 @@ def compute_canonical_names(
     )
     enrichments = retry_on_connection_loss(
         lambda: read_enrichments(engine, list(snapshot)), what="reading the enrichment"
+    )
+    previous = retry_on_connection_loss(
+        lambda: latest_plans(engine, list(snapshot)), what="reading the last canonical names"
     )
     plans: dict[str, NamePlan] = {}
     history = []
@@ -344,6 +491,8 @@ def compute_canonical_names(
             differences=differences,
             standard=chosen.name,
         )
+        if _same_outcome(previous.get(key), plans[key]):
+            continue  # history records changes of name or drift, not every computation
         history.append(
             {
                 "album_key": key,
@@ -391,6 +540,22 @@ def compute_canonical_names(
     return plans
 
 
+def _same_outcome(before: NamePlan | None, now: NamePlan) -> bool:
+    return before is not None and (
+        before.current_name,
+        before.canonical_name,
+        before.drift_score,
+        before.photo_count,
+        before.dated_photo_count,
+    ) == (
+        now.current_name,
+        now.canonical_name,
+        now.drift_score,
+        now.photo_count,
+        now.dated_photo_count,
+    )
+
+
 def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePlan]:
     """The most recent canonical-name computation of each album."""
     with engine.connect() as conn:
@@ -425,7 +590,8 @@ def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePla
 def _complete_change(
     engine: Engine, change_id: int, album_key: str, new_name: str, changed_by: str
 ) -> int:
-    """Rows to the new name, snapshot updated and intent completed, in one transaction."""
+    """Rows (and other copies of the name) to the new name, snapshot updated and intent
+    completed, in one transaction; then the materialized views over them refreshed."""
     with engine.begin() as conn:
         outcome = album_sync.sync_rows_in_transaction(
             conn, {album_key: new_name}, "smugmug", changed_by, unaudited=frozenset({album_key})
@@ -437,6 +603,7 @@ def _complete_change(
             .where(smugmug_albums.c.album_key == album_key)
             .values(name=new_name, seen_at=sa.func.now())
         )
+    name_copies.refresh_views(engine)  # the name changed: views over it, after the commit
     return rows
 
 
@@ -484,11 +651,12 @@ def rename_on_smugmug(
         return RenameOutcome(album_key, FAILED, message, expected_current, new_name, error=message)
     settled: list[RenameOutcome] = []
     try:
-        with album_mutex(engine, album_key):
+        with album_mutex(engine, album_key) as lease:
             settled.append(
                 _rename_holding_mutex(
                     engine,
                     client,
+                    lease,
                     album_key,
                     expected_current=expected_current,
                     new_name=new_name,
@@ -520,6 +688,7 @@ def rename_on_smugmug(
 def _rename_holding_mutex(
     engine: Engine,
     client: SmugMugClient,
+    lease: AlbumLease,
     album_key: str,
     *,
     expected_current: str,
@@ -564,6 +733,9 @@ def _rename_holding_mutex(
             fresh.name,
             new_name,
         )
+    # The lease may have run out while SmugMug was slow (or this process stalled): another
+    # renamer may hold the album now, so no intent and no PATCH from here (AlbumLeaseLost).
+    lease.ensure_held()
     with rename_slot(engine, max_renames_per_day) as slot:
         if slot is None:
             reason = deferred_reason(max_renames_per_day or 0)
@@ -578,7 +750,7 @@ def _rename_holding_mutex(
             rollback_of=rollback_of,
         )
     try:
-        client.rename_album(album_key, new_name)
+        renamed = client.rename_album(album_key, new_name)
     except (SmugMugUnavailable, SmugMugResponseError) as exc:
         # Time-out, reset or 5xx after sending, or an answer we cannot read: SmugMug may
         # have applied it, now or later. Its name decides.
@@ -593,9 +765,21 @@ def _rename_holding_mutex(
         return RenameOutcome(
             album_key, FAILED, message, fresh.name, new_name, error=str(exc), change_id=change_id
         )
-    return _finish_rename(
+    outcome = _finish_rename(
         engine, change_id, album_key, fresh.name, new_name, changed_by, RENAMED_ON_SMUGMUG
     )
+    if outcome.error is None:
+        # The PATCH moved LastUpdated: the snapshot takes it, so the next run does not
+        # mistake our own rename for a change on SmugMug.
+        _record_quietly(
+            lambda: _store_renamed(engine, renamed), album_key, "storing the renamed album"
+        )
+    return outcome
+
+
+def _store_renamed(engine: Engine, album: Album) -> None:
+    with engine.begin() as conn:
+        store_albums(conn, [album])
 
 
 def _finish_rename(
@@ -951,13 +1135,18 @@ def sync_albums(
     source: str = "cli",
     known: Mapping[str, Album] | None = None,
     on_album: Callable[[AlbumOutcome], None] | None = None,
+    reread_images: bool = False,
     max_renames_per_day: int | None = None,
     planned_budget: PlannedBudget | None = None,
 ) -> list[AlbumOutcome]:
     """Run the four steps over a batch and say, per album, what happened.
 
     ``max_renames_per_day`` overrides the settings' daily rename budget for this call;
-    ``planned_budget`` carries a dry run's budget across the batches of one command.
+    ``planned_budget`` carries a dry run's budget across the batches of one command. Images
+    are listed only for albums whose images moved since they were read (all of them with
+    ``reread_images``). An applied run notes what each album that finished saw
+    (:func:`incremental.record_synced`), so the next ``sync --all`` skips it unless
+    something moves.
     """
     settings = settings or Settings.from_env()
     threshold = settings.drift_threshold if threshold is None else threshold
@@ -976,6 +1165,7 @@ def sync_albums(
             known,
             budget,
             planned_budget,
+            reread_images,
         )
     except sa.exc.DBAPIError as exc:
         # The database stayed out of reach through the retries: every album of the batch
@@ -1014,8 +1204,17 @@ def _sync_batch(
     known: Mapping[str, Album] | None,
     max_renames_per_day: int,
     planned_budget: PlannedBudget | None,
+    reread_images: bool,
 ) -> list[AlbumOutcome]:
-    fetched = fetch_albums(engine, client, keys, known=known)
+    enrichment_at = {} if dry_run else enrichment_versions(engine, keys)
+    fetched = fetch_albums(
+        engine,
+        client,
+        keys,
+        known=known,
+        reread_images=reread_images,
+        max_concurrency=settings.max_concurrency,
+    )
     ok = [k for k in keys if k in fetched.albums]
     plans = compute_canonical_names(engine, ok, tz=settings.timezone, standard=settings.standard())
     renames = apply_renames(
@@ -1077,4 +1276,33 @@ def _sync_batch(
                 differences=plan.differences if plan else (),
             )
         outcomes.append(outcome)
+    if not dry_run:
+        record_synced(
+            engine,
+            [o.album_key for o in outcomes if finished(o)],
+            enrichment_at,
+            decision_inputs(
+                settings.timezone, threshold, getattr(settings, "naming_standard", None)
+            ),
+        )
     return outcomes
+
+
+def gone_outcome(album_key: str) -> AlbumOutcome:
+    """The report of an album the account's listing no longer shows."""
+    return AlbumOutcome(
+        album_key,
+        None,
+        None,
+        None,
+        GONE,
+        "deleted on SmugMug: marked gone in the snapshot; its photo rows are kept",
+        None,
+        0,
+        None,
+    )
+
+
+def finished(outcome: AlbumOutcome) -> bool:
+    """Whether an album needs nothing more until something about it moves."""
+    return not outcome.failed and outcome.action not in (CHANGED_SINCE_PLANNED, DEFERRED)

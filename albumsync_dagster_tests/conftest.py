@@ -19,7 +19,10 @@ from sqlalchemy.engine import Engine, make_url
 from albumsync_dagster.db import create_engine, sqlalchemy_url
 from albumsync_dagster.migrations import migrate
 
-pytest_plugins = ["albumsync_dagster_tests.emulator_fixtures"]
+pytest_plugins = [
+    "albumsync_dagster_tests.emulator_fixtures",
+    "albumsync_dagster_tests.pgbouncer",
+]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SAMPLES = SHARED / "smugmug-samples"
@@ -32,6 +35,10 @@ DATA_TABLES = (
     "canonical_name_history",
     "album_locks",
     "smugmug_images",
+    "album_leases",
+    "album_sync_state",
+    "sync_cursors",
+    "smugmug_rate_limit",
     "album_decisions",
 )
 
@@ -54,7 +61,7 @@ def server_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_factory(server_url: str) -> Iterator[Callable[[], str]]:
     """Makes empty databases on the test server; drops them at the end of the session."""
-    admin = sa.create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    admin = create_engine(server_url, check=False, isolation_level="AUTOCOMMIT")
     created: list[str] = []
 
     def make() -> str:

@@ -40,9 +40,9 @@ def test_two_processes_start_the_embedded_server_at_once(tmp_path):
         f"""
         import sqlalchemy as sa
         from pathlib import Path
-        from albumsync_dagster.db import start_embedded_postgres, sqlalchemy_url
+        from albumsync_dagster.db import create_engine, start_embedded_postgres
         url = start_embedded_postgres(Path({str(tmp_path)!r}) / "pgdata")
-        e = sa.create_engine(sqlalchemy_url(url))
+        e = create_engine(url, check=False)
         with e.connect() as c:
             print(c.execute(sa.text("SELECT inet_server_port() IS NULL, current_database()")).one())
         """

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -16,9 +17,17 @@ from dagster._core.instance.ref import InstanceRef
 from sqlalchemy.engine import make_url
 
 from albumsync_dagster.dagster_layer.partitions import range_tags
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase, resources_from_env
-from albumsync_dagster.db import sqlalchemy_url
+from albumsync_dagster.dagster_layer.resources import (
+    DATABASE_FIELDS,
+    SETTINGS_FIELDS,
+    SMUGMUG_FIELDS,
+    AlbumSyncSettings,
+    PhotoDatabase,
+    resources_from_env,
+)
+from albumsync_dagster.db import create_engine
 from albumsync_dagster.definitions import defs
+from albumsync_dagster.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,6 +70,7 @@ def test_every_design_name_is_present():
     assert defs.resolve_job_def("sync_health_job")
     assert defs.resolve_schedule_def("daily_sync_health_schedule").job_name == "sync_health_job"
     assert defs.resolve_sensor_def("enrichment_sensor").job_name == "album_sync_job"
+    assert defs.resolve_sensor_def("smugmug_change_sensor").job_name == "album_sync_job"
 
 
 def test_lineage_runs_from_smugmug_to_the_rows():
@@ -198,7 +208,7 @@ def test_production_instance_stores_runs_in_postgresql(tmp_path, dagster_storage
         result = storage_probe.execute_in_process(instance=instance)
         assert result.success
         # The events went through a held connection, still open, not one per event.
-        with sa.create_engine(sqlalchemy_url(dagster_storage_url)).connect() as conn:
+        with create_engine(dagster_storage_url, check=False).connect() as conn:
             held = conn.execute(
                 sa.text(
                     "SELECT count(*) FROM pg_stat_activity"
@@ -209,7 +219,7 @@ def test_production_instance_stores_runs_in_postgresql(tmp_path, dagster_storage
                 sa.text("SELECT count(*) FROM event_logs WHERE run_id = :r"), {"r": result.run_id}
             ).scalar_one()
         assert held >= 1 and events >= 5
-    engine = sa.create_engine(sqlalchemy_url(dagster_storage_url))
+    engine = create_engine(dagster_storage_url, check=False)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT status FROM runs")).scalars().all() == ["SUCCESS"]
         stored = conn.execute(sa.text("SELECT partition FROM dynamic_partitions ORDER BY id"))
@@ -217,11 +227,81 @@ def test_production_instance_stores_runs_in_postgresql(tmp_path, dagster_storage
     engine.dispose()
 
 
-def test_photo_database_resource_caches_one_engine_per_url(database_url):
-    first = PhotoDatabase(database_url=database_url).get_engine()
-    assert PhotoDatabase(database_url=database_url).get_engine() is first
-    with first.connect() as conn:
-        assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+def test_the_engine_lives_and_ends_with_the_photo_database_resource(database_url):
+    with dg.build_resources({"photo_db": PhotoDatabase(database_url=database_url)}) as built:
+        engine = built.photo_db.get_engine()
+        assert built.photo_db.get_engine() is engine  # one engine for the run
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+        pool = engine.pool
+        assert pool.checkedin() == 1
+    assert pool.checkedin() == 0  # disposed when the resource's run ended
+    with dg.build_resources({"photo_db": PhotoDatabase(database_url=database_url)}) as again:
+        assert again.photo_db.get_engine() is not engine  # no engine kept between runs
+
+
+def test_settings_are_read_when_a_run_starts_not_at_import(monkeypatch):
+    monkeypatch.setenv("ALBUMSYNC_DRIFT_THRESHOLD", "35")
+    monkeypatch.delenv("ALBUMSYNC_BATCH_SIZE", raising=False)
+    with dg.build_resources({"settings": AlbumSyncSettings()}) as built:
+        assert built.settings.get().drift_threshold == 35
+        assert built.settings.get().batch_size == 10
+    monkeypatch.setenv("ALBUMSYNC_DRIFT_THRESHOLD", "5")
+    given = AlbumSyncSettings(batch_size="3")
+    with dg.build_resources({"settings": given}) as built:
+        assert built.settings.get().drift_threshold == 5
+        assert built.settings.get().batch_size == 3
+    monkeypatch.setenv("ALBUMSYNC_DRIFT_THRESHOLD", "500")
+    with (
+        pytest.raises(dg.DagsterResourceFunctionError) as raised,
+        dg.build_resources({"settings": AlbumSyncSettings()}),
+    ):
+        pass
+    assert str(raised.value.__cause__) == "ALBUMSYNC_DRIFT_THRESHOLD=500 is outside 0..100"
+
+
+def test_every_setting_reaches_dagster_through_a_resource():
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert fields == set(Settings.ENVIRONMENT), "name each Settings field's variable"
+    through_resources = {*SETTINGS_FIELDS, *DATABASE_FIELDS, *SMUGMUG_FIELDS.values()}
+    assert through_resources == fields, "give each setting a field on one resource"
+    resources = resources_from_env()
+    for field in SETTINGS_FIELDS:
+        assert field in type(resources["settings"]).model_fields
+    for field in DATABASE_FIELDS:
+        assert field in type(resources["photo_db"]).model_fields
+    for field in SMUGMUG_FIELDS:
+        assert field in type(resources["smugmug"]).model_fields
+
+
+def test_resources_built_with_every_setting_set_read_them_when_the_run_starts(monkeypatch):
+    values = {
+        "ALBUMSYNC_TIMEZONE": "America/New_York",
+        "ALBUMSYNC_DRIFT_THRESHOLD": "30",
+        "ALBUMSYNC_BATCH_SIZE": "7",
+        "ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY": "5",
+        "ALBUMSYNC_NAME_COPIES": "albums.album_name",
+        "ALBUMSYNC_REFRESH_VIEWS": "albums_summary",
+        "SMUGMUG_BASE_URL": "http://127.0.0.1:1",
+        "SMUGMUG_NICKNAME": "someone",
+        "SMUGMUG_REQUESTS_PER_SECOND": "2.5",
+        **{f"SMUGMUG_{part}": "x" for part in ("API_KEY", "API_SECRET", "ACCESS_TOKEN")},
+        "SMUGMUG_ACCESS_TOKEN_SECRET": "x",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    resources = resources_from_env()  # as the code location loads with all of them set
+    monkeypatch.setenv("ALBUMSYNC_BATCH_SIZE", "8")  # changed before the run starts
+    expected = Settings.from_env()
+    assert expected.batch_size == 8 and expected.smugmug_requests_per_second == 2.5
+    runs = {name: resources[name] for name in ("settings", "smugmug")}
+    with dg.build_resources(runs) as built:
+        assert built.settings.get() == expected
+        assert built.smugmug.settings() == expected
+        assert built.smugmug.client.requests_per_second == 2.5
+    for field in DATABASE_FIELDS[1:]:  # the database itself is opened by the runs above
+        value = getattr(resources["photo_db"], field)
+        assert isinstance(value, dg.EnvVar) and value.get_value() == os.environ[value.env_var_name]
 
 
 PROBE_PARTITIONS = dg.DynamicPartitionsDefinition(name="probe_albums")
@@ -276,7 +356,7 @@ def test_production_event_log_writes_a_runs_planned_events_at_once(tmp_path, dag
         assert execution.run_id == good.run_id and execution.status.value == "SUCCEEDED"
         latest = instance.get_latest_planned_materialization_info(PROBE_ASSETS[0])
         assert latest is not None and latest.run_id == good.run_id
-    engine = sa.create_engine(sqlalchemy_url(dagster_storage_url))
+    engine = create_engine(dagster_storage_url, check=False)
     with engine.connect() as conn:
         planned = conn.execute(
             sa.text(
@@ -290,3 +370,22 @@ def test_production_event_log_writes_a_runs_planned_events_at_once(tmp_path, dag
         (key.to_string(), p) for key in PROBE_ASSETS for p in keys
     )
     assert len({row.tx for row in planned}) == 1  # one transaction, not one per event
+
+
+def test_the_dagster_layer_reads_no_setting_at_import():
+    """Only the code location's composition reads settings; a module of the layer imports
+    with every setting broken (it reads them when a run, tick or check starts)."""
+    broken = {"ALBUMSYNC_TIMEZONE": "Mars/Olympus_Mons", "ALBUMSYNC_BATCH_SIZE": "many"}
+    modules = ["assets", "health", "jobs", "resources", "schedules", "sensors"]
+    code = "; ".join(f"import albumsync_dagster.dagster_layer.{m}" for m in modules)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **broken}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    loading = subprocess.run(
+        [sys.executable, "-c", "import albumsync_dagster.definitions"],
+        env={**os.environ, **broken},
+        capture_output=True,
+        text=True,
+    )
+    assert loading.returncode != 0 and "Mars/Olympus_Mons" in loading.stderr

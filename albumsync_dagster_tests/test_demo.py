@@ -183,8 +183,9 @@ def test_ui_serves_the_code_location_and_stops_on_sigterm(tmp_path, database_fac
         (repository,) = location["locationOrLoadError"]["repositories"]
         assert {"album_sync_job", "sync_health_job"} <= {j["name"] for j in repository["jobs"]}
         assert [s["name"] for s in repository["schedules"]] == ["daily_sync_health_schedule"]
-        assert {s["name"] for s in repository["sensors"]} >= {
+        assert {s["name"] for s in repository["sensors"]} == {
             "enrichment_sensor",
+            "smugmug_change_sensor",
             "album_sync_report_automation",
         }
         assert (tmp_path / "dagster_home" / "dagster.yaml").is_file()

@@ -33,6 +33,7 @@ from albumsync_dagster.emulator import (
     AlbumFault,
     DataFileError,
     EmulatorStore,
+    LostPatchAnswer,
     RunningEmulator,
     build_demo,
     faults_from_flags,
@@ -509,6 +510,8 @@ def test_faults_from_command_line_flags() -> None:
         latency_ms=20,
         fail_albums=["Bad001"],
         deleted_albums=["Gone01"],
+        late_patch_albums=["Late01"],
+        late_patch_seconds=3.0,
     )
     assert (faults.rate_limit, faults.rate_window_seconds) == (5, 2.0)
     assert (faults.error_rate, faults.latency_ms) == (0.1, 20)
@@ -516,6 +519,31 @@ def test_faults_from_command_line_flags() -> None:
     assert faults.album_fault("Bad001", "PATCH") == AlbumFault(500, frozenset({"GET", "PATCH"}))
     gone = faults.album_fault("Gone01", "GET")
     assert gone is not None and gone.status == 404
+    assert faults.lost_patch_answer("Late01") == LostPatchAnswer(504, 0.0, 3.0)
+
+
+def test_a_patch_whose_answer_is_lost_lands_now_or_later(
+    http: httpx.Client, smugmug_emulator: RunningEmulator
+) -> None:
+    faults, store = smugmug_emulator.faults, smugmug_emulator.store
+    faults.lose_patch_answer(EAGLES, status=502)  # lands at once, the answer lost
+    assert http.patch(f"/album/{EAGLES}", json={"Name": "At once"}).status_code == 502
+    assert store.album_name(EAGLES) == "At once"
+    faults.lose_patch_answer(EAGLES, land_after=None)  # held until the test lands it
+    assert http.patch(f"/album/{EAGLES}", json={"Name": "Late"}).status_code == 504
+    assert store.album_name(EAGLES) == "At once"
+    assert faults.held_patches() == {EAGLES: "Late"}
+    assert smugmug_emulator.state.land_held_patches() == [EAGLES]
+    assert store.album_name(EAGLES) == "Late" and faults.held_patches() == {}
+    faults.lose_patch_answer(EAGLES, land_after=0.2)  # lands by itself, a moment later
+    assert http.patch(f"/album/{EAGLES}", json={"Name": "Timer"}).status_code == 504
+    assert store.album_name(EAGLES) == "Late"
+    deadline = time.monotonic() + 5
+    while store.album_name(EAGLES) != "Timer" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store.album_name(EAGLES) == "Timer"
+    faults.clear_album(EAGLES)
+    assert http.patch(f"/album/{EAGLES}", json={"Name": "Plain"}).status_code == 200
 
 
 def test_rename_by_hand_and_the_request_log(

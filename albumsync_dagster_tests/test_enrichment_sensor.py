@@ -15,7 +15,7 @@ from albumsync_dagster.dagster_layer.partitions import (
     batches_in_partition_order,
     is_partition_range,
 )
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase
+from albumsync_dagster.dagster_layer.resources import AlbumSyncSettings, PhotoDatabase
 from albumsync_dagster.dagster_layer.sensors import EnrichmentCursor, enrichment_sensor
 from albumsync_dagster.definitions import defs
 
@@ -46,13 +46,17 @@ class Ticks:
         self.cursor = None
 
     def evaluate(self, cursor=None):
-        context = dg.build_sensor_context(
+        # A context manager: the resources' engine lives for the tick, as under the daemon.
+        with dg.build_sensor_context(
             instance=self.instance,
             cursor=self.cursor if cursor is None else cursor,
-            resources={"photo_db": PhotoDatabase(database_url=self.database_url)},
+            resources={
+                "photo_db": PhotoDatabase(database_url=self.database_url),
+                "settings": AlbumSyncSettings(),
+            },
             definitions=defs,
-        )
-        result = enrichment_sensor(context)
+        ) as context:
+            result = enrichment_sensor(context)
         assert isinstance(result, dg.SensorResult)
         return result
 

@@ -126,3 +126,22 @@ def test_concurrent_migrations_apply_once(empty_database_url):
     assert sum(len(r.applied) for r in reports) == len(list(sql_directory().glob("*.sql")))
     for e in engines:
         e.dispose()
+
+
+def test_statements_split_at_top_level_semicolons_only():
+    from albumsync_dagster.migrations import split_statements
+
+    script = (
+        "-- a comment; with a semicolon\n"
+        "CREATE TABLE a (t text DEFAULT 'x;y');\n"
+        "/* block; comment */\n"
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $body$ SELECT 1; $body$;\n"
+        'CREATE TABLE "b;c" (id int)\n'
+        "-- only a comment at the end;\n"
+    )
+    assert split_statements(script) == [
+        "-- a comment; with a semicolon\nCREATE TABLE a (t text DEFAULT 'x;y');",
+        "/* block; comment */\n"
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $body$ SELECT 1; $body$;",
+        'CREATE TABLE "b;c" (id int)\n-- only a comment at the end;',
+    ]

@@ -35,7 +35,7 @@ ROUND_TRIP_DELAY = 0.005
 
 
 def scratch_database(server_url: str) -> tuple[str, sa.Engine]:
-    admin = sa.create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    admin = create_engine(server_url, check=False, isolation_level="AUTOCOMMIT")
     name = f"albumsync_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -178,7 +178,7 @@ def main() -> None:
         print(f"throughput (a): {rows / t_a:,.0f} rows/s; (b): {rows / t_b:,.0f} rows/s")
     finally:
         engine.dispose()
-        admin = sa.create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
+        admin = create_engine(server, check=False, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

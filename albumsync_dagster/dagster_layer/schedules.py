@@ -5,7 +5,6 @@ from __future__ import annotations
 import dagster as dg
 
 from albumsync_dagster.dagster_layer.jobs import sync_health_job
-from albumsync_dagster.settings import Settings
 
 DAILY_AT_SIX = "0 6 * * *"
 
@@ -21,6 +20,3 @@ def build_daily_sync_health_schedule(timezone: str) -> dg.ScheduleDefinition:
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=f"sync_health_job at 06:00 {timezone} (ALBUMSYNC_TIMEZONE).",
     )
-
-
-daily_sync_health_schedule = build_daily_sync_health_schedule(Settings.from_env().timezone)

@@ -22,14 +22,13 @@ from albumsync_dagster.dagster_layer.partitions import (
     albums_partitions,
     batches_in_partition_order,
 )
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase
+from albumsync_dagster.dagster_layer.resources import AlbumSyncSettings, PhotoDatabase
 from albumsync_dagster.enrichment import (
     LOOKBACK,
     EnrichmentChange,
     EnrichmentCursor,
     read_enrichment_changes,
 )
-from albumsync_dagster.settings import Settings
 
 TRIGGER_TAG = "albumsync/trigger"
 
@@ -61,7 +60,7 @@ def run_key_for(batch: list[str], versions: dict[str, str]) -> str:
     "exactly those albums, at most ALBUMSYNC_BATCH_SIZE per run.",
 )
 def enrichment_sensor(
-    context: dg.SensorEvaluationContext, photo_db: PhotoDatabase
+    context: dg.SensorEvaluationContext, photo_db: PhotoDatabase, settings: AlbumSyncSettings
 ) -> dg.SensorResult:
     cursor = EnrichmentCursor.parse(context.cursor)
     changes, next_cursor = read_enrichment_changes(photo_db.get_engine(), cursor)
@@ -75,7 +74,7 @@ def enrichment_sensor(
     known = set(existing)
     missing = [k for k in changed if k not in known]
     order = existing + missing
-    batches = batches_in_partition_order(order, changed, Settings.from_env().batch_size)
+    batches = batches_in_partition_order(order, changed, settings.get().batch_size)
     context.log.info(
         f"{len(changed)} album(s) with new enrichment ({len(missing)} new partitions): "
         f"{len(batches)} run(s)"

@@ -50,7 +50,7 @@ emulator`` runs) or ``python -m albumsync_dagster.emulator --help``.
 """
 
 from albumsync_dagster.emulator.demo_account import DemoAccount, build_demo, build_demo_store
-from albumsync_dagster.emulator.faults import AlbumFault, Faults
+from albumsync_dagster.emulator.faults import AlbumFault, Faults, LostPatchAnswer
 from albumsync_dagster.emulator.generated_images import (
     GeneratedImages,
     decode_generated_key,
@@ -76,6 +76,7 @@ from albumsync_dagster.emulator.store import (
 __all__ = [
     "DEFAULT_PORT",
     "AlbumFault",
+    "LostPatchAnswer",
     "DataFileError",
     "DemoAccount",
     "EmulatorAlbum",

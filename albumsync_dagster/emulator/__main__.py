@@ -32,6 +32,15 @@ def parser() -> argparse.ArgumentParser:
         "--deleted-album", action="append", default=[], help="album key answering 404 (repeatable)"
     )
     p.add_argument(
+        "--late-patch",
+        action="append",
+        default=[],
+        help="album key whose PATCH answers 504 yet lands --late-patch-seconds later (repeatable)",
+    )
+    p.add_argument(
+        "--late-patch-seconds", type=float, default=5.0, help="delay of a --late-patch rename"
+    )
+    p.add_argument(
         "--write-demo", metavar="FILE", help="write the demo account as a data file and exit"
     )
     return p
@@ -54,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             latency_ms=args.latency_ms,
             fail_albums=args.fail_album,
             deleted_albums=args.deleted_album,
+            late_patch_albums=args.late_patch,
+            late_patch_seconds=args.late_patch_seconds,
         )
         serve(args.port, args.data, host=args.host, seed=args.seed, faults=faults)
     except KeyboardInterrupt:

@@ -670,6 +670,10 @@ def _rate_headers(decision: RateDecision) -> dict[str, str]:
     return headers
 
 
+# An album's own record (``/api/v2/album/KEY``), not its images: what ``slow_album`` delays.
+_ALBUM_RECORD = re.compile(rf"^{re.escape(API)}/album/(?P<key>[^/!]+)$")
+
+
 def create_app(state: EmulatorState) -> Starlette:
     """The starlette app serving ``state`` under ``/api/v2``."""
     handlers = _Handlers(state)
@@ -682,6 +686,9 @@ def create_app(state: EmulatorState) -> Starlette:
         entry = RecordedRequest.of(request.method, full_path, raw_query, time.time())
         state.log.add(entry)
         delay = state.faults.current_latency()
+        record = _ALBUM_RECORD.match(full_path)
+        if record is not None:
+            delay += state.faults.album_delay(record["key"], request.method)
         if delay > 0:
             await asyncio.sleep(delay)
         raw_body = await request.body()

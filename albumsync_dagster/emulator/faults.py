@@ -1,4 +1,5 @@
-"""Fault knobs of the emulator: rate limit, 5xx errors, latency, failing albums, lost answers.
+"""Fault knobs of the emulator: rate limit, 5xx errors, latency, failing or slow albums,
+lost answers.
 
 Every knob can be set before the server starts or changed while it runs (tests do);
 ``Faults`` is shared by the server thread and the test thread, hence the lock.
@@ -76,6 +77,7 @@ class Faults:
         self._window_start: float | None = None
         self._window_used = 0
         self._albums: dict[str, AlbumFault] = {}
+        self._slow_albums: dict[str, tuple[float, frozenset[str]]] = {}
         self._lost_answers: dict[str, LostPatchAnswer] = {}
         self._held: dict[str, str] = {}  # album key -> name of a PATCH not applied yet
 
@@ -177,6 +179,22 @@ class Faults:
         """Answer 404 for this album, as SmugMug does for a deleted one."""
         self.fail_album(album_key, status=404)
 
+    def slow_album(
+        self, album_key: str, seconds: float, *, methods: Iterable[str] = ("GET",)
+    ) -> None:
+        """Delay answers about the album's own record (``album/{key}``, not its images) by
+        ``seconds`` (on top of the latency); 0 turns it off. A slow re-read before a rename."""
+        if seconds < 0:
+            raise ValueError("seconds must be >= 0")
+        wanted = frozenset(m.upper() for m in methods)
+        if not wanted <= {"GET", "PATCH"}:
+            raise ValueError("methods must be GET and/or PATCH")
+        with self._lock:
+            if seconds:
+                self._slow_albums[album_key] = (seconds, wanted)
+            else:
+                self._slow_albums.pop(album_key, None)
+
     def clear_album(self, album_key: str) -> None:
         """Stop failing this album."""
         with self._lock:
@@ -195,6 +213,7 @@ class Faults:
             self._window_start = None
             self._window_used = 0
             self._albums.clear()
+            self._slow_albums.clear()
             self._lost_answers.clear()
             self._random = random.Random(self._seed)
 
@@ -236,6 +255,12 @@ class Faults:
         if fault is None or method.upper() not in fault.methods:
             return None
         return fault
+
+    def album_delay(self, album_key: str, method: str) -> float:
+        """Extra seconds before answering a request about the album's own record."""
+        with self._lock:
+            seconds, methods = self._slow_albums.get(album_key, (0.0, frozenset()))
+        return seconds if method.upper() in methods else 0.0
 
     def hidden_album_keys(self) -> frozenset[str]:
         """Albums answering 404 to GET (as if deleted): left out of every listing."""

@@ -204,6 +204,8 @@ def faults_from_flags(
     latency_ms: float = 0.0,
     fail_albums: Iterable[str] = (),
     deleted_albums: Iterable[str] = (),
+    late_patch_albums: Iterable[str] = (),
+    late_patch_seconds: float = 5.0,
 ) -> Faults:
     """Fault knobs from command-line style values (see ``serve``)."""
     faults = Faults(seed=seed)
@@ -219,4 +221,6 @@ def faults_from_flags(
         faults.fail_album(key)
     for key in deleted_albums:
         faults.delete_album(key)
+    for key in late_patch_albums:
+        faults.lose_patch_answer(key, status=504, land_after=late_patch_seconds)
     return faults

@@ -15,6 +15,7 @@ from albumsync_dagster.smugmug.client import (
     DEFAULT_IMAGE_PAGE_SIZE,
     DEFAULT_REQUESTS_PER_SECOND,
     SmugMugClient,
+    requests_per_second_setting,
     validate_album_name,
 )
 from albumsync_dagster.smugmug.envelope import Envelope, Pages, parse_envelope
@@ -70,5 +71,6 @@ __all__ = [
     "parse_datetime",
     "parse_envelope",
     "parse_user",
+    "requests_per_second_setting",
     "validate_album_name",
 ]

@@ -12,6 +12,7 @@ rename is one PATCH.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import random
@@ -27,7 +28,6 @@ from urllib.parse import quote, urljoin
 
 import httpx
 
-from albumsync_dagster.settings import smugmug_timeout_seconds
 from albumsync_dagster.smugmug.envelope import Envelope, error_for_status, parse_envelope
 from albumsync_dagster.smugmug.errors import (
     SmugMugConfigError,
@@ -50,7 +50,7 @@ from albumsync_dagster.smugmug.models import (
     parse_user,
 )
 from albumsync_dagster.smugmug.oauth import Credentials, OAuth1Signer
-from albumsync_dagster.smugmug.ratelimit import RequestRateLimiter
+from albumsync_dagster.smugmug.ratelimit import RateLimiter, RequestRateLimiter
 
 logger = logging.getLogger("albumsync.smugmug")
 
@@ -64,6 +64,7 @@ DEFAULT_REQUESTS_PER_SECOND = 10.0
 # Pages it sends, so asking for much is safe and saves requests.
 DEFAULT_ALBUM_PAGE_SIZE = 100
 DEFAULT_IMAGE_PAGE_SIZE = 1000
+DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=DEFAULT_CONNECT_TIMEOUT)
 
@@ -140,6 +141,38 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def timeout_seconds_setting(raw: str | None) -> float:
+    """``SMUGMUG_TIMEOUT_SECONDS``: the per-request time-out, 0.1-600 s (unset: 30);
+    a bad value raises ValueError naming the variable."""
+    name, text = "SMUGMUG_TIMEOUT_SECONDS", (raw or "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a number") from None
+    if not 0.1 <= value <= 600.0:
+        raise ValueError(f"{name}={value:g} is outside 0.1..600")
+    return value
+
+
+def requests_per_second_setting(raw: str | None) -> float | None:
+    """``SMUGMUG_REQUESTS_PER_SECOND`` as the client takes it: unset gives the default of
+    10, ``0`` gives None (no client-side limit); anything else not a number >= 0 is refused."""
+    text = (raw or "").strip()
+    if not text:
+        return DEFAULT_REQUESTS_PER_SECOND
+    try:
+        value = float(text)
+    except ValueError:
+        raise SmugMugConfigError(
+            f"SMUGMUG_REQUESTS_PER_SECOND must be a number, got {text!r}"
+        ) from None
+    if value < 0:
+        raise SmugMugConfigError("SMUGMUG_REQUESTS_PER_SECOND must not be negative")
+    return value or None
+
+
 class SmugMugClient:
     """A SmugMug API v2 client for one account's albums and images.
 
@@ -155,7 +188,8 @@ class SmugMugClient:
     (tests, proxies); ``max_attempts`` tries per call before giving up; ``backoff_base``
     and ``backoff_max`` the exponential backoff (seconds) for 5xx and network errors;
     ``max_retry_after`` the cap on waits asked by SmugMug (``Retry-After``,
-    ``X-RateLimit-Reset``); ``max_redirects`` redirects followed per call.
+    ``X-RateLimit-Reset``); ``max_redirects`` redirects followed per call; ``limiter`` a rate
+    limiter to use instead of the client's own (e.g. one shared by processes).
     """
 
     def __init__(
@@ -178,6 +212,7 @@ class SmugMugClient:
         backoff_max: float = 30.0,
         max_retry_after: float = 60.0,
         max_redirects: int = 5,
+        limiter: RateLimiter | None = None,
     ) -> None:
         if album_page_size < 1 or image_page_size < 1:
             raise ValueError("page sizes must be at least 1")
@@ -193,10 +228,12 @@ class SmugMugClient:
         self.backoff_max = backoff_max
         self.max_retry_after = max_retry_after
         self.max_redirects = max_redirects
-        self._limiter = RequestRateLimiter(requests_per_second, burst=burst)
+        # A limiter given (one shared by processes, say) replaces the client's own.
+        self._limiter: RateLimiter = limiter or RequestRateLimiter(requests_per_second, burst=burst)
         self._random = random.Random()
         self._count_lock = threading.Lock()
         self._request_count = 0
+        self._rate_limit_remaining: int | None = None
         self._http = httpx.Client(
             auth=OAuth1Signer(self._credentials),
             headers={"Accept": "application/json", "User-Agent": "albumsync/0.1"},
@@ -233,18 +270,11 @@ class SmugMugClient:
             "base_url": env.get("SMUGMUG_BASE_URL", "").strip() or DEFAULT_BASE_URL,
             "nickname": env.get("SMUGMUG_NICKNAME", "").strip() or None,
         }
-        rate = env.get("SMUGMUG_REQUESTS_PER_SECOND", "").strip()
-        if rate:
-            try:
-                settings["requests_per_second"] = float(rate)
-            except ValueError:
-                raise SmugMugConfigError(
-                    f"SMUGMUG_REQUESTS_PER_SECOND must be a number, got {rate!r}"
-                ) from None
-            if settings["requests_per_second"] < 0:
-                raise SmugMugConfigError("SMUGMUG_REQUESTS_PER_SECOND must not be negative")
+        settings["requests_per_second"] = requests_per_second_setting(
+            env.get("SMUGMUG_REQUESTS_PER_SECOND")
+        )
         try:
-            timeout = smugmug_timeout_seconds(env)
+            timeout = timeout_seconds_setting(env.get("SMUGMUG_TIMEOUT_SECONDS"))
         except ValueError as exc:
             raise SmugMugConfigError(str(exc)) from None
         settings["timeout"] = httpx.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
@@ -301,6 +331,25 @@ class SmugMugClient:
         """HTTP requests sent so far (retries and redirect hops included)."""
         with self._count_lock:
             return self._request_count
+
+    @property
+    def account_id(self) -> str:
+        """Names the account's request budget: the origin and a digest of the API key."""
+        digest = hashlib.sha256(self._credentials.secrets()[0].encode()).hexdigest()[:16]
+        return f"{self._base}#{digest}"
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._limiter
+
+    def use_limiter(self, limiter: RateLimiter) -> None:
+        """Space requests with ``limiter`` from now on (one shared by processes, say)."""
+        self._limiter = limiter
+
+    @property
+    def rate_limit_remaining(self) -> int | None:
+        """SmugMug's ``X-RateLimit-Remaining`` in its last answer (None: never sent)."""
+        return self._rate_limit_remaining
 
     def reset_request_count(self) -> None:
         with self._count_lock:
@@ -501,6 +550,7 @@ class SmugMugClient:
             left = int(float(remaining))
         except ValueError:
             return
+        self._rate_limit_remaining = left
         if left > 0:
             return
         delay = _parse_rate_limit_reset(response.headers.get("X-RateLimit-Reset"))

@@ -5,6 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class RateLimiter(Protocol):
+    """What the client asks of a rate limit: wait for a slot, hold everyone back."""
+
+    @property
+    def requests_per_second(self) -> float | None: ...
+
+    def acquire(self) -> float: ...
+
+    def pause_for(self, seconds: float) -> None: ...
 
 
 class RequestRateLimiter:

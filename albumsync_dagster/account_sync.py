@@ -1,0 +1,225 @@
+"""``sync --all``: list the account, choose the albums to work on, sync them in batches.
+
+By default only albums where something moved since their last sync are worked on
+(:func:`albumsync_dagster.incremental.albums_to_sync`); ``full`` takes every album and reads
+every album's images again.
+
+Two listings find what moved on SmugMug. The full listing (``user!albums``, 100 albums a
+page) shows every album's ``LastUpdated``, ``ImagesLastUpdated`` and ``ImageCount``: new
+photos and deleted albums are seen only there. The sorted listing (``album!search`` by
+``LastUpdated``, newest first) stops at the newest change already seen minus
+:data:`~albumsync_dagster.incremental.LISTING_LAG`: one page on a quiet day, but it sees only
+edits (a rename moves ``LastUpdated``; an upload does not). A run takes the full listing when
+the last one is ``ALBUMSYNC_FULL_LISTING_HOURS`` (23) old or more, otherwise the sorted one;
+an account whose search fails falls back to the full listing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from albumsync_dagster.catalog import (
+    CatalogSnapshot,
+    refresh_catalog,
+    refresh_changed,
+    snapshot_albums,
+)
+from albumsync_dagster.incremental import (
+    FULL_LISTING,
+    LISTING_LAG,
+    LOCK_CHANGED,
+    NEVER_SYNCED,
+    NEWEST_CHANGE,
+    PENDING_RENAME,
+    ROWS_DISAGREE,
+    SMUGMUG_CHANGED,
+    AlbumWork,
+    albums_to_sync,
+    decision_inputs,
+    newest_known_change,
+    read_cursor,
+)
+from albumsync_dagster.schema import smugmug_albums
+from albumsync_dagster.settings import Settings
+from albumsync_dagster.smugmug import Album, SmugMugClient, SmugMugError
+from albumsync_dagster.smugmug.errors import SmugMugAuthError
+from albumsync_dagster.sql_arrays import any_of
+from albumsync_dagster.workflow import AlbumOutcome, gone_outcome, sync_albums
+
+log = logging.getLogger("albumsync.account_sync")
+
+FULL = "full"
+CHANGED = "changed"
+
+# What the change sensor acts on: what a sorted listing can reveal, and what needs no
+# listing at all. New enrichment is enrichment_sensor's; new photos the daily run's.
+SENSOR_REASONS = frozenset({SMUGMUG_CHANGED, ROWS_DISAGREE, PENDING_RENAME, LOCK_CHANGED})
+
+
+@dataclass
+class AccountSync:
+    """What a ``sync --all`` did: the listing, albums chosen (and why), their outcomes."""
+
+    listing: str = FULL
+    listed: int = 0
+    work: list[AlbumWork] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    outcomes: list[AlbumOutcome] = field(default_factory=list)
+
+
+def full_listing_due(engine: Engine, settings: Settings, now: datetime | None = None) -> bool:
+    """Whether the next listing must be the full one (never done, or old enough)."""
+    last = read_cursor(engine, FULL_LISTING)
+    newest = read_cursor(engine, NEWEST_CHANGE)
+    if last is None or newest is None or newest[0] is None:
+        return True
+    now = now or datetime.now(UTC)
+    return now - last[1] >= timedelta(hours=settings.full_listing_hours)
+
+
+def list_account(
+    engine: Engine, client: SmugMugClient, settings: Settings, *, full: bool
+) -> tuple[str, CatalogSnapshot]:
+    """The listing this run takes (full or sorted), stored in the snapshot."""
+    if full or full_listing_due(engine, settings):
+        return FULL, refresh_catalog(engine, client)
+    newest = read_cursor(engine, NEWEST_CHANGE)
+    assert newest is not None and newest[0] is not None  # full_listing_due said so
+    try:
+        return CHANGED, refresh_changed(engine, client, newest[0] - LISTING_LAG)
+    except SmugMugAuthError:
+        raise
+    except SmugMugError as exc:
+        log.warning("the sorted listing failed (%s); listing every album instead", exc)
+        return FULL, refresh_catalog(engine, client)
+
+
+def sync_account(
+    engine: Engine,
+    client: SmugMugClient,
+    *,
+    settings: Settings,
+    dry_run: bool,
+    full: bool = False,
+    threshold: int | None = None,
+    changed_by: str = "albumsync",
+    source: str = "cli",
+    on_planned: Callable[[AccountSync], None] | None = None,
+    on_album: Callable[[AlbumOutcome], None] | None = None,
+    **batch_options: Any,
+) -> AccountSync:
+    """Sync the albums of the account that need it (all of them with ``full``);
+    ``batch_options`` reach :func:`workflow.sync_albums` (the rename budget)."""
+    result = AccountSync()
+    result.listing, catalog = list_account(engine, client, settings, full=full)
+    result.listed = len(catalog.albums)
+    result.gone = list(catalog.gone_keys)
+    if full:
+        result.work = [AlbumWork(k, ("full run",)) for k in catalog.known_keys]
+    else:
+        decided_with = decision_inputs(
+            settings.timezone,
+            settings.drift_threshold if threshold is None else threshold,
+            getattr(settings, "naming_standard", None),
+        )
+        result.work = albums_to_sync(engine, decided_with)
+    if on_planned:
+        on_planned(result)
+    keys = [w.album_key for w in result.work]
+    # Albums the listing did not show are taken as the snapshot holds them: no request.
+    known = {
+        **snapshot_albums(engine, set(keys) - set(catalog.known_keys)),
+        **_by_key(catalog.albums),
+    }
+
+    def report(outcome: AlbumOutcome) -> None:
+        result.outcomes.append(outcome)
+        if on_album:
+            on_album(outcome)
+
+    for key in result.gone:
+        report(gone_outcome(key))
+    for start in range(0, len(keys), settings.batch_size):
+        sync_albums(
+            engine,
+            client,
+            keys[start : start + settings.batch_size],
+            settings=settings,
+            dry_run=dry_run,
+            threshold=threshold,
+            changed_by=changed_by,
+            source=source,
+            known=known,
+            on_album=report,
+            reread_images=full,
+            **batch_options,
+        )
+    return result
+
+
+def _by_key(albums: Iterable[Album]) -> dict[str, Album]:
+    return {a.album_key: a for a in albums}
+
+
+@dataclass
+class ChangeTick:
+    """What a change-sensor tick found: albums listed, the new ones (never synced, stored
+    since the last full listing), the work, the cursor, each worked album's version."""
+
+    albums: list[Album]
+    new: set[str]
+    work: list[AlbumWork]
+    position: datetime | None
+    versions: dict[str, str]
+
+    @property
+    def listed(self) -> int:
+        return len(self.albums)
+
+
+def find_changes(
+    engine: Engine, client: SmugMugClient, since: datetime | None, decided_with: str
+) -> ChangeTick:
+    """List albums changed since ``since`` (None: since the snapshot's newest change) minus
+    the lag, store them, and say which albums differ from their last sync.
+
+    With nothing in the snapshot yet nothing is listed: the first full listing (the catalog,
+    or ``sync --all``) comes first, so a tick never takes on the whole account.
+    """
+    if since is None:
+        with engine.connect() as conn:
+            since = newest_known_change(conn)
+        if since is None:
+            return ChangeTick([], set(), [], None, {})
+    catalog = refresh_changed(engine, client, since - LISTING_LAG)
+    listed_newest = max(
+        (a.last_updated for a in catalog.albums if a.last_updated is not None), default=since
+    )
+    work = albums_to_sync(engine, decided_with)
+    never_synced = [w.album_key for w in work if NEVER_SYNCED in w.reasons]
+    full_listing = read_cursor(engine, FULL_LISTING)
+    new: set[str] = set()
+    if never_synced and full_listing is not None:
+        # New since the last full listing (or changed since): a tick's to sync. Albums the
+        # full listing itself stored and no sync has taken yet are the daily run's.
+        with engine.connect() as conn:
+            new = set(
+                conn.execute(
+                    sa.select(smugmug_albums.c.album_key).where(
+                        any_of(smugmug_albums.c.album_key, never_synced),
+                        smugmug_albums.c.seen_at > full_listing[1],
+                    )
+                ).scalars()
+            )
+    snapshot = snapshot_albums(engine, [w.album_key for w in work])
+    versions = {
+        k: f"{a.last_updated}|{a.images_last_updated}|{a.name}" for k, a in snapshot.items()
+    }
+    return ChangeTick(catalog.albums, new, work, max(since, listed_newest), versions)
