@@ -192,7 +192,7 @@ album_decisions = Table(
     Column("reason", Text, nullable=False),
     Column("current_name", Text),
     Column("canonical_name", Text),
-    Column("drift_score", Integer),
+    Column("drift_score", Integer, CheckConstraint("drift_score BETWEEN 0 AND 100")),
     Column("title_drift", REAL),
     Column("date_drift", Integer),
     Column("date_relation", Text),

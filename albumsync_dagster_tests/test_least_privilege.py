@@ -253,7 +253,7 @@ def test_a_policy_hiding_an_albums_rows_is_warned_about(restricted_factory):
         " USING (album_key IS DISTINCT FROM 'GAME01')"
     )
     with sports_harness(db.admin) as h:
-        result = db.run("sync", "--all", "--dry-run", harness=h)
+        result = db.run("sync", "--all", "--dry-run", "--verbose", harness=h)
         assert result.code == 0, result.stderr
         assert "GAME01  'eagles v lions' -> 'Eagles vs Lions - May 30'" in result.stdout
         assert "(no photo rows)" in result.stdout
