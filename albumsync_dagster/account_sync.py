@@ -124,11 +124,7 @@ def sync_account(
     if full:
         result.work = [AlbumWork(k, ("full run",)) for k in catalog.known_keys]
     else:
-        decided_with = decision_inputs(
-            settings.timezone,
-            settings.drift_threshold if threshold is None else threshold,
-            getattr(settings, "naming_standard", None),
-        )
+        decided_with = decision_inputs(settings, threshold)
         result.work = albums_to_sync(engine, decided_with)
     if on_planned:
         on_planned(result)

@@ -5,8 +5,10 @@
 were read at, the enrichment version, the lock, and the settings the decision was made with.
 After the account's listing is stored in ``smugmug_albums``, one set-based query compares the
 two (:func:`albums_to_sync`); albums whose rows disagree with SmugMug's name and albums with
-a pending rename are added. Comparing stored state, rather than the listing with the snapshot
-before it is stored, keeps a crashed run's albums in the next run's work.
+a pending rename are added, and so are albums whose row in a configured name copy
+(``ALBUMSYNC_NAME_COPIES``) carries another name. Comparing stored state, rather than the
+listing with the snapshot before it is stored, keeps a crashed run's albums in the next run's
+work.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from albumsync_dagster.name_changes import OPEN
+from albumsync_dagster.name_copies import albums_copies_disagree
 from albumsync_dagster.schema import album_enrichment, album_sync_state, sync_cursors
 from albumsync_dagster.smugmug import Album
 from albumsync_dagster.sql_arrays import any_of, chunks
+
+if TYPE_CHECKING:
+    from albumsync_dagster.settings import Settings
 
 # Why an album is in a run's work (several may apply).
 NEVER_SYNCED = "never synced"
@@ -32,6 +39,7 @@ LOCK_CHANGED = "locked or unlocked"
 SETTINGS_CHANGED = "settings changed"
 PENDING_RENAME = "pending rename"  # or one whose PATCH's answer was lost
 ROWS_DISAGREE = "rows disagree with SmugMug"
+COPIES_DISAGREE = "name copies disagree with SmugMug"  # ALBUMSYNC_NAME_COPIES
 
 # Cursor names in sync_cursors: when the last full listing ran; the newest LastUpdated seen.
 FULL_LISTING = "full_listing"
@@ -47,9 +55,16 @@ class AlbumWork:
     reasons: tuple[str, ...]
 
 
-def decision_inputs(timezone: str, threshold: int, naming_standard: str | None = None) -> str:
-    """The settings an album's decision depends on, as one comparable string."""
-    return f"threshold={threshold};timezone={timezone};standard={naming_standard or 'seed'}"
+def decision_inputs(settings: Settings, threshold: int | None = None) -> str:
+    """The settings an album's decision depends on, as one comparable string: the drift
+    threshold (``threshold`` overrides the setting), the time zone, the naming standard and
+    its template. Changing any of them puts every album back in the next run's work."""
+    used = settings.drift_threshold if threshold is None else threshold
+    template = f";template={settings.naming_template}" if settings.naming_template else ""
+    return (
+        f"threshold={used};timezone={settings.timezone};"
+        f"standard={settings.naming_standard or 'seed'}{template}"
+    )
 
 
 # Rows disagreeing with SmugMug: read from the (album_key, album_name) index, one pass.
@@ -118,10 +133,14 @@ def albums_to_sync(
         params["keys"] = list(album_keys)
     with engine.connect() as conn:
         rows = conn.execute(sa.text(query), params)
-        return [
-            AlbumWork(r.album_key, tuple(text for column, text in _REASONS if getattr(r, column)))
+        reasons = {
+            r.album_key: tuple(text for column, text in _REASONS if getattr(r, column))
             for r in rows
-        ]
+        }
+        keys = None if album_keys is None else list(album_keys)
+        for key in sorted(albums_copies_disagree(conn, keys)):
+            reasons[key] = (*reasons.get(key, ()), COPIES_DISAGREE)
+    return [AlbumWork(key, why) for key, why in reasons.items()]
 
 
 def enrichment_versions(engine: Engine, album_keys: Sequence[str]) -> dict[str, datetime]:

@@ -410,6 +410,33 @@ def copies_against_snapshot(engine: Engine, limit: int) -> list[CopyMismatch]:
     return found
 
 
+def albums_copies_disagree(
+    bind: Engine | Connection, album_keys: Sequence[str] | None = None
+) -> set[str]:
+    """Keys of the albums SmugMug still has whose row in some attached copy carries another
+    name than SmugMug's (per the catalog snapshot): one set-based query per copy."""
+    from albumsync_dagster.schema import smugmug_albums as snapshot
+
+    found: set[str] = set()
+    copies = attached(bind).copies
+    if not copies:
+        return found
+    texts = ARRAY(sa.Text)
+    with _connected(bind) as conn:
+        for copy in copies:
+            query = (
+                sa.select(copy.key)
+                .distinct()
+                .join(snapshot, snapshot.c.album_key == copy.key)
+                .where(snapshot.c.gone_at.is_(None), copy.name.is_distinct_from(snapshot.c.name))
+            )
+            if album_keys is not None:
+                wanted = sa.cast(sa.bindparam("keys", list(album_keys), type_=texts), texts)
+                query = query.where(copy.key == sa.any_(wanted))
+            found.update(conn.execute(query).scalars())
+    return found
+
+
 def refresh_views(engine: Engine) -> list[str]:
     """Refresh every attached view, each in its own transaction after the names committed;
     returns one line per view that failed (the names stay written; the next change retries)."""
@@ -428,11 +455,19 @@ def refresh_views(engine: Engine) -> list[str]:
     return failures
 
 
-def open_photo_database(settings: Settings) -> Engine:
-    """The photo database's engine for ``settings``, its name copies and views checked
-    (refused with one line) and attached."""
+def open_photo_database(settings: Settings, *, writes: bool = True) -> Engine:
+    """The photo database's engine for ``settings``, once the database is migrated and the
+    role holds every privilege the pipeline needs (``writes=False``: reading only), its name
+    copies and views checked and attached. Each refusal is one line: :class:`NotMigrated`,
+    :class:`PrivilegeMissing` or :class:`NameCopiesError`."""
+    from albumsync_dagster.migrations import check_migrated
+    from albumsync_dagster.privileges import check_privileges
+
     engine = create_engine(settings.database_url)
     try:
+        with engine.connect() as conn:
+            check_migrated(conn)
+            check_privileges(conn, writes=writes)
         copies = resolve_name_copies(engine, settings.name_copies, settings.refresh_views)
     except BaseException:
         engine.dispose()

@@ -1281,9 +1281,7 @@ def _sync_batch(
             engine,
             [o.album_key for o in outcomes if finished(o)],
             enrichment_at,
-            decision_inputs(
-                settings.timezone, threshold, getattr(settings, "naming_standard", None)
-            ),
+            decision_inputs(settings, threshold),
         )
     return outcomes
 

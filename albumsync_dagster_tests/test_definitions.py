@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -272,6 +273,14 @@ def test_every_setting_reaches_dagster_through_a_resource():
         assert field in type(resources["photo_db"]).model_fields
     for field in SMUGMUG_FIELDS:
         assert field in type(resources["smugmug"]).model_fields
+
+
+def test_the_readme_configuration_table_names_every_setting():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n\n", 2)[1]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    missing = set(Settings.ENVIRONMENT.values()) - documented
+    assert not missing, f"add to the README's configuration table: {sorted(missing)}"
 
 
 def test_resources_built_with_every_setting_set_read_them_when_the_run_starts(monkeypatch):

@@ -281,6 +281,24 @@ def test_rows_out_of_agreement_and_unlocked_albums_are_found(
         assert image_listings(emulator) == []
 
 
+def test_a_changed_naming_template_puts_every_album_back_in_the_work(
+    engine: Engine, database_url: str
+) -> None:
+    data = small_account()
+    load(engine, data, {key: (f"Team{i}a", f"Team{i}b") for i, key in enumerate(KEYS)})
+    with serving(data) as emulator:
+        env = cli_env(emulator, database_url)
+        assert len(sync_all(env)["albums"]) == len(KEYS)
+        assert sync_all(env)["albums"] == []  # nothing moved
+        dry = {**env, "ALBUMSYNC_NAMING_TEMPLATE": "{middle} - {date:%m-%d-%Y}"}
+        templated = sync_all(dry)
+        assert len(templated["albums"]) == len(KEYS)  # the template decides every name anew
+        assert by_key(templated)[KEYS[0]]["canonical_name"] == "Team0a vs Team0b - 05-30-2024"
+        assert sync_all(dry)["albums"] == []
+        other = {**env, "ALBUMSYNC_NAMING_TEMPLATE": "{middle} - {date:%b %d}"}
+        assert len(sync_all(other)["albums"]) == len(KEYS)  # only the template changed
+
+
 # --- above PostgreSQL's 65,535 parameters ----------------------------------------------------
 
 LARGE = 9_100  # 8 parameters an album made 8,191 the old ceiling

@@ -291,6 +291,50 @@ def test_the_album_sync_job_runs_as_the_restricted_role(restricted_factory, monk
         assert names_of(db.admin, "GAME01") == {"Eagles vs Lions - May 30": 30}
 
 
+def _catalog_failure(db, emulator, monkeypatch) -> str:
+    """The catalog run as the role: it must fail; its step failure's message."""
+    for name, value in emulator.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ALBUMSYNC_DATABASE_URL", db.url)
+    monkeypatch.setenv("ALBUMSYNC_TIMEZONE", TZ)
+    monkeypatch.setenv("SMUGMUG_REQUESTS_PER_SECOND", "0")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey("smugmug_album_catalog")],
+            raise_on_error=False,
+        )
+        assert not result.success
+        (failure,) = [e for e in result.all_events if e.is_step_failure]
+        error = failure.step_failure_data.error
+        assert error.cls_name == "Failure" and error.cause is None  # no wrapped traceback
+        message = error.message.strip()
+        assert "\n" not in message
+        return message.split("Failure: ", 1)[1]  # Dagster shows the class, then our line
+
+
+def test_a_dagster_run_lacking_a_grant_fails_with_the_one_line(restricted_factory, monkeypatch):
+    db = restricted_factory()
+    assert db.run("migrate").code == 0
+    db.sql(f"REVOKE UPDATE ON photo_metadata FROM {db.role}")
+    with sports_harness(db.admin) as h:
+        message = _catalog_failure(db, h.emulator, monkeypatch)
+    assert message == (
+        f"the role {db.role} lacks UPDATE on table photo_metadata:"
+        f" GRANT UPDATE ON photo_metadata TO {db.role};"
+    )
+
+
+def test_a_dagster_run_before_migrate_says_to_migrate(restricted_factory, monkeypatch):
+    from albumsync_dagster.emulator import EmulatorStore, run_emulator
+    from albumsync_dagster_tests.sports_account import account_data
+
+    db = restricted_factory()  # photo_metadata exists (the owner's), our tables do not
+    with run_emulator(EmulatorStore.from_dict(account_data()), port=0) as emulator:
+        message = _catalog_failure(db, emulator, monkeypatch)
+    assert "albumsync migrate" in message
+
+
 def test_a_refusal_met_inside_a_command_is_explained_on_the_roles_connection(
     restricted_factory,
 ):

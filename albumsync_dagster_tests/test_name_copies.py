@@ -145,9 +145,10 @@ def test_sync_verify_repair_and_rollback_carry_the_albums_table(photographer, ph
         one = run_cli("verify", "--album-key", "GAME01", "--json", env=env)
         assert one.code == 1 and not one.json()["all_synced"]
 
-        # The incremental selection does not look at name copies yet (issue 14): --full does.
-        again = run_cli("sync", "--all", "--full", "--apply", env=env)
+        # The daily (incremental) run finds the album by its copy alone and repairs it.
+        again = run_cli("sync", "--all", "--apply", "--json", env=env)
         assert again.code == 0, again.stderr
+        assert [a["album_key"] for a in again.json()["albums"]] == ["GAME01"]
         assert copies_of(photographer)["GAME01"] == GAME_NAME
         assert run_cli("verify", env=env).code == 0
 

@@ -375,6 +375,7 @@ def run_pooler_variant(
             "ALBUMSYNC_TIMEZONE": TZ,
             "ALBUMSYNC_BATCH_SIZE": str(args.batch_size),
             "SMUGMUG_REQUESTS_PER_SECOND": "0",
+            "ALBUMSYNC_MAX_RENAMES_PER_DAY": str(args.albums),  # every rename, none deferred
         }
         try:
             with (
@@ -523,6 +524,7 @@ def main() -> None:
                 "ALBUMSYNC_TIMEZONE": TZ,
                 "ALBUMSYNC_BATCH_SIZE": str(args.batch_size),
                 "SMUGMUG_REQUESTS_PER_SECOND": "0",
+                "ALBUMSYNC_MAX_RENAMES_PER_DAY": str(args.albums),  # every rename, none deferred
             }
             if path == "direct":
                 figures["direct"] = run_direct(engine, env, args.batch_size)

@@ -193,7 +193,7 @@ class Run:
     size: int
     photos_per_album: int
     profile: str
-    which: str  # "first" or "no-change"
+    which: str  # a key of RUNS
     exit_code: int = 0
     seconds: float = 0.0
     requests: int = 0
@@ -245,6 +245,16 @@ def run_cli(env: dict[str, str], log_path: Path) -> tuple[int, float, float, str
     return proc.returncode, seconds, usage.ru_maxrss / 1024, tail
 
 
+# The runs, in order: the first; the next with nothing changed, between full listings (the
+# sorted listing: what the change sensor and any run within a day cost); and the daily run
+# with nothing changed (a full listing of the account, as the schedule takes once a day).
+RUNS: dict[str, dict[str, str]] = {
+    "first": {},
+    "no-change": {},
+    "no-change-full": {"ALBUMSYNC_FULL_LISTING_HOURS": "0"},
+}
+
+
 def measure(server_url: str, size: int, photos: int, profile: str, workdir: Path) -> list[Run]:
     started = time.perf_counter()
     store = build_store(size, photos)
@@ -265,6 +275,7 @@ def measure(server_url: str, size: int, photos: int, profile: str, workdir: Path
                 "ALBUMSYNC_TIMEZONE": TZ,
                 "ALBUMSYNC_HOME": str(workdir / "home"),
                 "SMUGMUG_REQUESTS_PER_SECOND": "0",
+                "ALBUMSYNC_MAX_RENAMES_PER_DAY": str(size),  # every rename, none deferred
                 "COLUMNS": "200",
             }
             if profile == "150ms":
@@ -272,10 +283,13 @@ def measure(server_url: str, size: int, photos: int, profile: str, workdir: Path
                 emu.faults.set_rate_limit(SLOW_RATE, per_seconds=1.0)
                 env["SMUGMUG_REQUESTS_PER_SECOND"] = str(SLOW_RATE)
             runs = []
-            for which in ("first", "no-change"):
+            for which in RUNS:
                 emu.log.clear()
                 before = row_counters(engine)
-                code, seconds, rss, tail = run_cli(env, workdir / f"{size}-{profile}-{which}.log")
+                run_env = {**env, **RUNS[which]}
+                code, seconds, rss, tail = run_cli(
+                    run_env, workdir / f"{size}-{profile}-{which}.log"
+                )
                 after = row_counters(engine)
                 kinds, limited = classify(emu)
                 deltas = {

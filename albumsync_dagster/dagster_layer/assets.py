@@ -526,7 +526,7 @@ def album_sync_step(
                 if k not in failed and (k not in renames or renames[k].action != workflow.DEFERRED)
             ],
             enrichment_at,
-            decision_inputs(run_settings.timezone, threshold, run_settings.naming_standard),
+            decision_inputs(run_settings, threshold),
         )
     if NAMES_IN_SYNC in context.selected_asset_check_keys:
         yield names_in_sync_result(engine, keys, failed, proposals=_proposals(plans, renames))

@@ -75,9 +75,7 @@ def smugmug_change_sensor(
 ) -> dg.SensorResult:
     engine = photo_db.get_engine()
     settings = Settings.from_env()
-    decided_with = decision_inputs(
-        settings.timezone, settings.drift_threshold, getattr(settings, "naming_standard", None)
-    )
+    decided_with = decision_inputs(settings)
     with smugmug.build_client() as client:
         share_rate_limit(client, engine)
         tick = find_changes(engine, client, parse_cursor(context.cursor), decided_with)

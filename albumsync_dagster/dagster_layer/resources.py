@@ -20,7 +20,10 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 from sqlalchemy.engine import Engine
 
+from albumsync_dagster.db import DatabaseUnavailable
+from albumsync_dagster.migrations import MigrationError
 from albumsync_dagster.name_copies import open_photo_database
+from albumsync_dagster.privileges import PrivilegeMissing
 from albumsync_dagster.settings import Settings
 from albumsync_dagster.smugmug import DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND, SmugMugClient
 
@@ -59,7 +62,9 @@ class PhotoDatabase(dg.ConfigurableResource):
         return _settings_with(self, {name: name for name in DATABASE_FIELDS})
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._engine = open_photo_database(self.settings())
+        # Opened on first use (get_engine), so a refusal fails the step that met it with
+        # one line rather than the resource's set-up with a wrapped traceback.
+        self._engine = None
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._engine is not None:
@@ -69,12 +74,18 @@ class PhotoDatabase(dg.ConfigurableResource):
     def get_engine(self) -> Engine:
         """This resource's engine: made when the run (tick, check) starts, disposed at its end.
 
-        The name copies and views it keeps in step are checked then (refused with one line).
-        Outside Dagster's set-up (a resource built by hand) it is made on first use and
-        lives as long as the resource object.
+        Made on first use: the database must be migrated, the role must hold the grants the
+        README lists, and the name copies and views it keeps in step must exist. Otherwise a
+        ``dg.Failure`` whose description is the one line saying what to do (run
+        ``albumsync migrate``, the missing ``GRANT``, the copy that does not exist); it is
+        not retried. Outside Dagster's set-up (a resource built by hand) the engine lives as
+        long as the resource object.
         """
         if self._engine is None:
-            self._engine = open_photo_database(self.settings())
+            try:
+                self._engine = open_photo_database(self.settings())
+            except (DatabaseUnavailable, MigrationError, PrivilegeMissing, ValueError) as exc:
+                raise dg.Failure(description=str(exc), allow_retries=False) from None
         return self._engine
 
 
