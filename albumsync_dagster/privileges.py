@@ -158,54 +158,83 @@ def _own_tables() -> list[str]:
     ]
 
 
+# Everything the commands need, asked in one round trip (behind a pooler, on a remote
+# Supabase, each query is a round trip): the role, the schema and USAGE on it, then per wanted
+# (table, privilege) whether the table exists and the role holds the privilege on the table
+# or, where ``columns`` lists them, on each of those columns; then the tables' sequences the
+# role may not use.
+_PRIVILEGES = sa.text(
+    """
+    SELECT current_user AS role,
+           current_schema() AS schema,
+           has_schema_privilege(current_schema(), 'USAGE') AS usage,
+           (SELECT coalesce(array_agg(w.t || ':' || w.p ORDER BY w.n), '{}')
+            FROM unnest(CAST(:tables AS text[]), CAST(:privileges AS text[]),
+                        CAST(:columns AS text[])) WITH ORDINALITY AS w(t, p, c, n)
+            JOIN pg_class k ON k.relname = w.t
+                 AND k.relnamespace = to_regnamespace(current_schema())::oid
+                 AND k.relkind IN ('r', 'p', 'v', 'm', 'f')
+            WHERE NOT has_table_privilege(k.oid, w.p)
+              AND NOT (w.c <> '' AND (SELECT bool_and(has_column_privilege(k.oid, col, w.p))
+                                      FROM unnest(string_to_array(w.c, ',')) AS col))
+           ) AS lacking,
+           (SELECT coalesce(array_agg(s.relname ORDER BY s.relname), '{}')
+            FROM pg_class s
+            JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass
+                 AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+            JOIN pg_class t ON t.oid = d.refobjid
+            WHERE :writes AND s.relkind = 'S' AND t.relname = ANY(CAST(:own AS text[]))
+              AND t.relnamespace = to_regnamespace(current_schema())::oid
+              -- CASE: the planner may test this before relkind, on an index
+              AND CASE WHEN s.relkind = 'S'
+                  THEN NOT has_sequence_privilege(s.oid, 'USAGE') ELSE false END
+           ) AS sequences
+    """
+)
+
+
+def _wanted(writes: bool) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(table, privilege, columns whose column-level grants also do) in the order reported."""
+    photo_columns = {
+        "SELECT": tuple(c.name for c in photo_metadata.columns),
+        "UPDATE": PHOTO_WRITTEN_COLUMNS,
+    }
+    wanted = [
+        (PHOTO_TABLE, p, photo_columns[p]) for p in (PHOTO_PRIVILEGES if writes else ("SELECT",))
+    ]
+    wanted.append((schema_migrations.name, "SELECT", ()))
+    own = OWN_TABLE_PRIVILEGES if writes else ("SELECT",)
+    wanted += [(table, p, ()) for table in _own_tables() for p in own]
+    return wanted
+
+
 def missing_privileges(conn: Connection, *, writes: bool = True) -> list[Missing]:
-    """Every privilege the role lacks for the commands (``writes=False``: the read-only ones).
+    """Every privilege the role lacks for the commands (``writes=False``: the read-only ones),
+    one ``Missing`` per object, asked in one query.
 
     Tables that do not exist are not asked about: a database not migrated is told apart first.
     """
-    schema = missing_schema_privileges(conn)
-    if schema is not None:
-        return [schema]  # nothing else can be looked up without USAGE
-    found: list[Missing] = []
-    existing = set(
-        conn.execute(
-            sa.text(
-                "SELECT c.relname FROM pg_class c"
-                " WHERE c.relnamespace = to_regnamespace(current_schema())::oid"
-                " AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
-            )
-        ).scalars()
-    )
-    if PHOTO_TABLE in existing:
-        lacking = missing_photo_privileges(conn, writes=writes)
-        if lacking:
-            found.append(lacking)
-    if schema_migrations.name in existing:
-        lacking = missing_table_privileges(conn, schema_migrations.name, ("SELECT",))
-        if lacking:
-            found.append(lacking)
-    own = OWN_TABLE_PRIVILEGES if writes else ("SELECT",)
-    for table in _own_tables():
-        if table in existing:
-            lacking = missing_table_privileges(conn, table, own)
-            if lacking:
-                found.append(lacking)
-    if writes:
-        for sequence in conn.execute(
-            sa.text(
-                "SELECT s.relname FROM pg_class s"
-                " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass"
-                "  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
-                " JOIN pg_class t ON t.oid = d.refobjid"
-                " WHERE s.relkind = 'S' AND t.relname = ANY(:tables)"
-                " AND t.relnamespace = to_regnamespace(current_schema())::oid"
-                " AND CASE WHEN s.relkind = 'S'"
-                "  THEN NOT has_sequence_privilege(s.oid, 'USAGE') ELSE false END"
-                " ORDER BY s.relname"
-            ),
-            {"tables": _own_tables()},
-        ).scalars():
-            found.append(Missing(current_role(conn), ("USAGE",), "sequence", sequence))
+    wanted = _wanted(writes)
+    row = conn.execute(
+        _PRIVILEGES,
+        {
+            "tables": [t for t, _, _ in wanted],
+            "privileges": [p for _, p, _ in wanted],
+            "columns": [",".join(c) for _, _, c in wanted],
+            "writes": writes,
+            "own": _own_tables(),
+        },
+    ).one()
+    if not row.schema or not row.usage:
+        # Without USAGE PostgreSQL shows no current schema: name it the slow way.
+        schema = missing_schema_privileges(conn)
+        return [schema] if schema is not None else []
+    lacking: dict[str, list[str]] = {}
+    for entry in row.lacking:
+        table, privilege = entry.rsplit(":", 1)
+        lacking.setdefault(table, []).append(privilege)
+    found = [Missing(row.role, tuple(p), "table", t) for t, p in lacking.items()]
+    found += [Missing(row.role, ("USAGE",), "sequence", name) for name in row.sequences]
     return found
 
 

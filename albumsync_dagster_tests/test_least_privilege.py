@@ -370,3 +370,35 @@ def test_a_refusal_met_inside_a_command_is_explained_on_the_roles_connection(
             assert str(explain_privilege_error(refused.value, None)).startswith("the role")
     finally:
         engine.dispose()
+
+
+def test_the_privilege_check_is_one_round_trip_and_takes_column_grants(restricted_factory):
+    from albumsync_dagster.privileges import check_privileges
+
+    db = restricted_factory()
+    assert db.run("migrate").code == 0
+    # Column-level UPDATE on the columns written is as good as the table-level grant.
+    db.sql(f"REVOKE UPDATE ON photo_metadata FROM {db.role}")
+    db.sql(f"GRANT UPDATE (album_key, album_name, updated_at) ON photo_metadata TO {db.role}")
+    engine = create_engine(db.url)
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with engine.connect() as conn:
+        check_privileges(conn)
+    assert len(statements) == 1  # one round trip, also behind a pooler far away
+    # Without USAGE on one of its tables' sequences a command is refused naming it.
+    with db.admin.connect() as conn:
+        sequence = conn.execute(
+            sa.text(
+                "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid"
+                " JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S'"
+                " AND t.relname <> 'photo_metadata' ORDER BY s.relname LIMIT 1"
+            )
+        ).scalar_one()
+    db.sql(f"REVOKE USAGE ON SEQUENCE {sequence} FROM {db.role}")
+    refused = db.run("sync", "--all", "--apply")
+    assert one_error_line(refused) == (
+        f"error: the role {db.role} lacks USAGE on sequence {sequence}:"
+        f" GRANT USAGE ON SEQUENCE {sequence} TO {db.role};"
+    )
+    engine.dispose()
