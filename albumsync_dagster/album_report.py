@@ -3,7 +3,8 @@
 One row per album SmugMug still has: its SmugMug name, canonical name, drift (with the parts
 that differ), the latest decision on it and why (``album_decisions``), whether it is locked,
 its last rename (from the audit trail, so a rename stays visible after later runs keep the
-name), and how many of its photo rows carry SmugMug's name. Rows are ordered by what needs a
+name), how many of its photo rows carry SmugMug's name, and which other copies of its name
+(``ALBUMSYNC_NAME_COPIES``, attached to the engine) carry another. Rows are ordered by what needs a
 person (:data:`ATTENTION`), then by the most recent change. No Dagster here: the
 ``album_sync_report`` asset and the command line show what :func:`build_album_report` returns.
 """
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from albumsync_dagster.decisions import DATE_RELATIONS
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
+from albumsync_dagster.name_copies import disagreeing_copies
 from albumsync_dagster.rename_budget import renames_in_window
 
 NOT_SYNCED = "not synced yet"  # the action of an album no applying run has decided on
@@ -128,6 +130,7 @@ class AlbumReportRow:
     last_renamed_from: str | None
     rows: int
     rows_in_agreement: int
+    copies_disagreeing: str  # name copies carrying another name, comma-separated ("": none)
     attention: str | None
     decided_at: datetime | None
 
@@ -185,8 +188,10 @@ def reason_with_parts(row: sa.Row) -> str:
     return reason
 
 
-def _row(record: sa.Row) -> AlbumReportRow:
+def _row(record: sa.Row, copies: Sequence[str] = ()) -> AlbumReportRow:
     rank = record.attention_rank
+    if copies:  # out of agreement, as rows that disagree are
+        rank = 0
     return AlbumReportRow(
         album_key=record.album_key,
         smugmug_name=record.smugmug_name,
@@ -199,6 +204,7 @@ def _row(record: sa.Row) -> AlbumReportRow:
         last_renamed_from=record.last_renamed_from,
         rows=int(record.photo_rows),
         rows_in_agreement=int(record.rows_in_agreement),
+        copies_disagreeing=", ".join(copies),
         attention=None if rank is None else ATTENTION[rank],
         decided_at=record.decided_at,
     )
@@ -240,7 +246,12 @@ def build_album_report(
         ).all()
         renamed = renames_in_window(conn)  # as the budget counts them
         gone = int(conn.execute(_GONE).scalar_one())
-    rows = [_row(r) for r in records]
+        copies = disagreeing_copies(conn)
+    rows = [_row(r, copies.get(r.album_key, ())) for r in records]
+    if copies:  # albums out of agreement only through a copy move up (the order is stable)
+        rows.sort(
+            key=lambda r: len(ATTENTION) if r.attention is None else ATTENTION.index(r.attention)
+        )
     if csv_path is not None:
         write_csv(rows, csv_path)
     return AlbumReport(

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from albumsync_dagster.name_changes import OPEN
-from albumsync_dagster.name_copies import albums_copies_disagree
+from albumsync_dagster.name_copies import disagreeing_copies
 from albumsync_dagster.schema import album_enrichment, album_sync_state, sync_cursors
 from albumsync_dagster.smugmug import Album
 from albumsync_dagster.sql_arrays import any_of, chunks
@@ -138,7 +138,7 @@ def albums_to_sync(
             for r in rows
         }
         keys = None if album_keys is None else list(album_keys)
-        for key in sorted(albums_copies_disagree(conn, keys)):
+        for key in sorted(disagreeing_copies(conn, keys)):
             reasons[key] = (*reasons.get(key, ()), COPIES_DISAGREE)
     return [AlbumWork(key, why) for key, why in reasons.items()]
 

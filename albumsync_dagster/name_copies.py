@@ -410,14 +410,15 @@ def copies_against_snapshot(engine: Engine, limit: int) -> list[CopyMismatch]:
     return found
 
 
-def albums_copies_disagree(
+def disagreeing_copies(
     bind: Engine | Connection, album_keys: Sequence[str] | None = None
-) -> set[str]:
-    """Keys of the albums SmugMug still has whose row in some attached copy carries another
-    name than SmugMug's (per the catalog snapshot): one set-based query per copy."""
+) -> dict[str, list[str]]:
+    """Per album SmugMug still has (all, or those given), the attached copies whose row
+    carries another name than SmugMug's (per the catalog snapshot); albums whose copies all
+    agree are left out. One set-based query per copy."""
     from albumsync_dagster.schema import smugmug_albums as snapshot
 
-    found: set[str] = set()
+    found: dict[str, list[str]] = {}
     copies = attached(bind).copies
     if not copies:
         return found
@@ -433,7 +434,8 @@ def albums_copies_disagree(
             if album_keys is not None:
                 wanted = sa.cast(sa.bindparam("keys", list(album_keys), type_=texts), texts)
                 query = query.where(copy.key == sa.any_(wanted))
-            found.update(conn.execute(query).scalars())
+            for key in conn.execute(query).scalars():
+                found.setdefault(key, []).append(copy.label)
     return found
 
 

@@ -22,9 +22,11 @@ from albumsync_dagster.definitions import defs
 from albumsync_dagster.migrations import migrate
 from albumsync_dagster.name_copies import (
     NameCopiesError,
+    attach,
     open_photo_database,
     parse_name_copies,
     parse_views,
+    resolve_name_copies,
 )
 from albumsync_dagster.settings import Settings
 from albumsync_dagster_tests.cli_runner import run_cli
@@ -144,6 +146,17 @@ def test_sync_verify_repair_and_rollback_carry_the_albums_table(photographer, ph
         )
         one = run_cli("verify", "--album-key", "GAME01", "--json", env=env)
         assert one.code == 1 and not one.json()["all_synced"]
+        # The album report names the copy and puts the album first.
+        from albumsync_dagster.album_report import build_album_report
+
+        copies = resolve_name_copies(photographer, parse_name_copies(COPIES), ())
+        report = build_album_report(
+            attach(photographer, copies), threshold=20, max_renames_per_day=100
+        )
+        first = report.rows[0]
+        assert (first.album_key, first.copies_disagreeing) == ("GAME01", "albums.album_name")
+        assert first.needs_a_person
+        assert {r.copies_disagreeing for r in report.rows[1:]} == {""}
 
         # The daily (incremental) run finds the album by its copy alone and repairs it.
         again = run_cli("sync", "--all", "--apply", "--json", env=env)

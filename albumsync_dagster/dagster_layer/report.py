@@ -65,6 +65,11 @@ TABLE_SCHEMA = dg.TableSchema(
         dg.TableColumn(
             "rows_in_agreement", "int", description="photo rows carrying SmugMug's name"
         ),
+        dg.TableColumn(
+            "copies_disagreeing",
+            "string",
+            description="other copies of the name (ALBUMSYNC_NAME_COPIES) carrying another",
+        ),
         dg.TableColumn("needs_a_person", "string", description="why a person should look"),
     ]
 )
@@ -88,6 +93,7 @@ def table_record(row: AlbumReportRow) -> dg.TableRecord:
             "last_renamed_from": row.last_renamed_from,
             "rows": row.rows,
             "rows_in_agreement": row.rows_in_agreement,
+            "copies_disagreeing": row.copies_disagreeing,
             "needs_a_person": row.attention,
         }
     )
