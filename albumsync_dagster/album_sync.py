@@ -194,8 +194,7 @@ def batch_sync_albums(
     if valid:
         try:
             with engine.begin() as conn:
-                outcome = _sync_photo_rows(conn, valid, source, changed_by)
-                copied = sum(name_copies.write_copies(conn, valid).values())
+                outcome, copied = sync_rows_in_transaction(conn, valid, source, changed_by)
         except sa.exc.DBAPIError:
             # One album's rows broke the statement (a trigger, a constraint): find it by
             # syncing album by album, so the rest of the batch still commits.
@@ -203,10 +202,11 @@ def batch_sync_albums(
             for key in sorted(valid):
                 try:
                     with engine.begin() as conn:
-                        outcome.update(
-                            _sync_photo_rows(conn, {key: valid[key]}, source, changed_by)
+                        rows, copies = sync_rows_in_transaction(
+                            conn, {key: valid[key]}, source, changed_by
                         )
-                        copied += sum(name_copies.write_copies(conn, {key: valid[key]}).values())
+                    outcome.update(rows)
+                    copied += copies
                 except sa.exc.DBAPIError as exc:
                     reason = database_error_reason(exc)
                     fail(key, f"album {key}: database refused the update: {reason}")
@@ -236,28 +236,15 @@ def sync_rows_in_transaction(
     changed_by: str,
     *,
     unaudited: frozenset[str] = frozenset(),
-) -> dict[str, tuple[int, bool]]:
-    """Each album's rows, and every other copy of its name (``ALBUMSYNC_NAME_COPIES``), brought
-    to its name: ``{key: (photo rows written, has photo rows)}``.
+) -> tuple[dict[str, tuple[int, bool]], int]:
+    """Each album's rows in one statement, then every other copy of its name
+    (``ALBUMSYNC_NAME_COPIES``), brought to its name: ``({key: (photo rows written, has photo
+    rows)}, rows written in the copies)``.
 
     Runs in the caller's transaction. Albums in ``unaudited`` get no audit row here: the
     caller completes an audit row of its own (a SmugMug rename's intent) in the same transaction.
     The caller refreshes the views (``name_copies.refresh_views``) after it commits.
     """
-    outcome = _sync_photo_rows(conn, renames, source, changed_by, unaudited=unaudited)
-    name_copies.write_copies(conn, renames)
-    return outcome
-
-
-def _sync_photo_rows(
-    conn: Connection,
-    renames: dict[str, str],
-    source: str,
-    changed_by: str,
-    *,
-    unaudited: frozenset[str] = frozenset(),
-) -> dict[str, tuple[int, bool]]:
-    """The photo rows alone, one statement: ``{key: (rows written, has rows)}``."""
     keys = sorted(renames)
     rows = conn.execute(
         _BATCH_SYNC,
@@ -271,7 +258,8 @@ def _sync_photo_rows(
             "not_on_smugmug": SmugMugRenamed.NO,
         },
     )
-    return {row.album_key: (int(row.updated), bool(row.has_rows)) for row in rows}
+    outcome = {row.album_key: (int(row.updated), bool(row.has_rows)) for row in rows}
+    return outcome, sum(name_copies.write_copies(conn, renames).values())
 
 
 def sync_album_name(

@@ -593,7 +593,7 @@ def _complete_change(
     """Rows (and other copies of the name) to the new name, snapshot updated and intent
     completed, in one transaction; then the materialized views over them refreshed."""
     with engine.begin() as conn:
-        outcome = album_sync.sync_rows_in_transaction(
+        outcome, _ = album_sync.sync_rows_in_transaction(
             conn, {album_key: new_name}, "smugmug", changed_by, unaudited=frozenset({album_key})
         )
         rows = outcome.get(album_key, (0, False))[0]
