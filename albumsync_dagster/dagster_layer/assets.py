@@ -42,7 +42,7 @@ from albumsync_dagster.dagster_layer.resources import (
 from albumsync_dagster.decisions import describe_drift, drift_parts
 from albumsync_dagster.enrichment import enrichment_records
 from albumsync_dagster.incremental import decision_inputs, enrichment_versions, record_synced
-from albumsync_dagster.proposals import Proposal
+from albumsync_dagster.proposals import Proposal, proposal
 from albumsync_dagster.settings import Settings
 from albumsync_dagster.shared_rate_limit import share_rate_limit
 
@@ -540,15 +540,14 @@ def _proposals(
     for key, plan in plans.items():
         outcome = renames.get(key)
         rows.append(
-            Proposal(
-                album_key=key,
-                current_name=plan.current_name,
-                proposed_name=plan.canonical_name or "",
-                drift_score=plan.drift_score,
-                parts_that_differ="; ".join(plan.differences),
-                deferred_by_budget=outcome is not None and outcome.action == workflow.DEFERRED,
-                action=outcome.action if outcome else "",
-                reason=outcome.reason if outcome else "",
+            proposal(
+                key,
+                plan.current_name,
+                plan.canonical_name,
+                plan.drift_score,
+                plan.differences,
+                outcome.action if outcome else "",
+                outcome.reason if outcome else "",
             )
         )
     return rows
