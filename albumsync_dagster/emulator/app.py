@@ -44,6 +44,7 @@ from albumsync_dagster.emulator.representations import (
 )
 from albumsync_dagster.emulator.requests_log import RecordedRequest, RequestLog
 from albumsync_dagster.emulator.store import AlbumEntry, EmulatorAlbum, EmulatorStore
+from albumsync_dagster.smugmug.models import MAX_ALBUM_NAME_LENGTH
 
 # Page sizes: user!albums clamps count to 100; album!images accepts up to 1000.
 ALBUMS_PAGE_MAX = 100
@@ -53,7 +54,6 @@ DEFAULT_PAGE_COUNT = 100
 # documented; 100, as for user!albums, is assumed.
 SEARCH_PAGE_MAX = 100
 SEARCH_DEFAULT_COUNT = 10
-NAME_MAX_CHARS = 255
 URL_NAME_MAX_CHARS = 60
 _URL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 _PAGING_DROPPED = {"start", "count", "_expand", "_verbosity"}
@@ -354,8 +354,8 @@ def _int_param(value: str | None, default: int) -> int:
 def _name_problem(name: object) -> str | None:
     if not isinstance(name, str):
         return "Name must be a string"
-    if len(name) > NAME_MAX_CHARS:
-        return f"Name is {len(name)} characters; at most {NAME_MAX_CHARS} are allowed"
+    if len(name) > MAX_ALBUM_NAME_LENGTH:
+        return f"Name is {len(name)} characters; at most {MAX_ALBUM_NAME_LENGTH} are allowed"
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         return "Name must not contain control characters"
     return None
