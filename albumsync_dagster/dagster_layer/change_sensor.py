@@ -28,9 +28,12 @@ import dagster as dg
 from albumsync_dagster.account_sync import SENSOR_REASONS, find_changes
 from albumsync_dagster.dagster_layer.jobs import album_sync_job, runs_of_albums
 from albumsync_dagster.dagster_layer.partitions import in_partition_order
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase, SmugMugResource
+from albumsync_dagster.dagster_layer.resources import (
+    AlbumSyncSettings,
+    PhotoDatabase,
+    SmugMugResource,
+)
 from albumsync_dagster.incremental import NEVER_SYNCED, decision_inputs
-from albumsync_dagster.settings import Settings
 from albumsync_dagster.shared_rate_limit import share_rate_limit
 
 EVERY_15_MINUTES = 15 * 60
@@ -58,12 +61,15 @@ def serialize_cursor(position: datetime | None) -> str:
     "albums, at most ALBUMSYNC_BATCH_SIZE per run.",
 )
 def smugmug_change_sensor(
-    context: dg.SensorEvaluationContext, photo_db: PhotoDatabase, smugmug: SmugMugResource
+    context: dg.SensorEvaluationContext,
+    photo_db: PhotoDatabase,
+    smugmug: SmugMugResource,
+    settings: AlbumSyncSettings,
 ) -> dg.SensorResult:
     engine = photo_db.get_engine()
-    settings = Settings.from_env()
+    tick_settings = settings.get()
     decided_with = decision_inputs(
-        settings.timezone, settings.drift_threshold, getattr(settings, "naming_standard", None)
+        tick_settings.timezone, tick_settings.drift_threshold, tick_settings.naming_standard
     )
     with smugmug.build_client() as client:
         share_rate_limit(client, engine)
@@ -89,7 +95,7 @@ def smugmug_change_sensor(
     runs = runs_of_albums(
         context.instance,
         versions,
-        settings.batch_size,
+        tick_settings.batch_size,
         "smugmug",
         register_first=in_partition_order(tick.albums),
     )
