@@ -280,11 +280,10 @@ def _fetch_events(
     smugmug: SmugMugResource,
     keys: Sequence[str],
     failed: dict[str, str],
+    max_concurrency: int,
 ) -> Iterator[dg.AssetMaterialization]:
     client = smugmug.client
-    outcome = workflow.fetch_albums(
-        engine, client, keys, max_concurrency=Settings.from_env().max_concurrency
-    )
+    outcome = workflow.fetch_albums(engine, client, keys, max_concurrency=max_concurrency)
     refused = {k: e for k, e in outcome.errors.items() if k not in outcome.gone}
     if refused and not outcome.albums:
         # Nothing fetched: SmugMug unreachable or refusing us. Fail so the run says so.
@@ -503,7 +502,9 @@ def album_sync_step(
     if ENRICHMENT in selected:
         yield from _enrichment_events(engine, keys)
     if FETCHED in selected:
-        yield from _fetch_events(context, engine, smugmug, keys, failed)
+        yield from _fetch_events(
+            context, engine, smugmug, keys, failed, run_settings.max_concurrency
+        )
     ready = [k for k in keys if k not in failed]
     if CANONICAL in selected:
         yield from _canonical_events(context, engine, ready, run_settings, plans)
