@@ -49,13 +49,14 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from albumsync_dagster.db import create_engine, sqlalchemy_url  # noqa: E402
+from albumsync_dagster.db import create_engine  # noqa: E402
 from albumsync_dagster.demo import environment  # noqa: E402
 from albumsync_dagster.emulator import EmulatorStore, RunningEmulator, run_emulator  # noqa: E402
 from albumsync_dagster.emulator import account_builder as ab  # noqa: E402
 from albumsync_dagster.migrations import migrate  # noqa: E402
 from albumsync_dagster.naming import Enrichment, canonical_name  # noqa: E402
 from albumsync_dagster.schema import album_enrichment, photo_metadata  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 
 TEAMS = ("Eagles", "Lions", "Hawks", "Wildcats", "Panthers", "Bulldogs", "Tigers", "Falcons")
 TZ = "UTC"
@@ -100,24 +101,6 @@ def build_account(albums: int, per_album: int) -> tuple[dict[str, Any], list[dic
             for image in images
         ]
     return ab.account(data_albums, nickname="bench", timezone=TZ), enrichment, rows
-
-
-@contextlib.contextmanager
-def scratch_database(server_url: str) -> Iterator[tuple[str, sa.Engine]]:
-    admin = create_engine(server_url, check=False, isolation_level="AUTOCOMMIT")
-    name = f"albumsync_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(sqlalchemy_url(server_url)).set(database=name)
-    rendered = url.render_as_string(hide_password=False)
-    engine = create_engine(rendered)
-    try:
-        yield rendered, engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def load(engine: sa.Engine, enrichment: list[dict], rows: list[dict]) -> None:
