@@ -17,7 +17,9 @@ from sqlalchemy.engine import Connection, Engine
 from albumsync_dagster import name_copies
 from albumsync_dagster.db import database_error_reason
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
+from albumsync_dagster.schema import photo_metadata
 from albumsync_dagster.smugmug.models import album_name_problem
+from albumsync_dagster.sql_arrays import any_of
 
 
 @dataclass(frozen=True)
@@ -279,22 +281,19 @@ def sync_album_name(
 
 def album_names(engine: Engine, album_keys: Sequence[str] | None = None) -> list[AlbumNames]:
     """The names each album's rows carry (all albums, or the keys given), by album key."""
-    query = """
-        SELECT album_key, album_name, count(*) AS n
-        FROM photo_metadata
-        WHERE album_key IS NOT NULL {filter}
-        GROUP BY album_key, album_name
-        ORDER BY album_key, n DESC, album_name
-    """
-    params: dict[str, object] = {}
+    p = photo_metadata.c
+    rows = sa.func.count().label("n")
+    query = (
+        sa.select(p.album_key, p.album_name, rows)
+        .where(p.album_key.is_not(None))
+        .group_by(p.album_key, p.album_name)
+        .order_by(p.album_key, rows.desc(), p.album_name)
+    )
     if album_keys is not None:
-        query = query.format(filter="AND album_key = ANY(:keys)")
-        params["keys"] = list(album_keys)
-    else:
-        query = query.format(filter="")
+        query = query.where(any_of(p.album_key, album_keys))
     grouped: dict[str, list[tuple[str | None, int]]] = {}
     with engine.connect() as conn:
-        for row in conn.execute(sa.text(query), params):
+        for row in conn.execute(query):
             grouped.setdefault(row.album_key, []).append((row.album_name, int(row.n)))
     return [AlbumNames(key, sum(n for _, n in names), names) for key, names in grouped.items()]
 
