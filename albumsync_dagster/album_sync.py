@@ -17,7 +17,9 @@ from sqlalchemy.engine import Connection, Engine
 from albumsync_dagster import name_copies
 from albumsync_dagster.db import database_error_reason
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
+from albumsync_dagster.schema import photo_metadata
 from albumsync_dagster.smugmug.models import album_name_problem
+from albumsync_dagster.sql_arrays import any_of
 
 
 @dataclass(frozen=True)
@@ -194,8 +196,7 @@ def batch_sync_albums(
     if valid:
         try:
             with engine.begin() as conn:
-                outcome = _sync_photo_rows(conn, valid, source, changed_by)
-                copied = sum(name_copies.write_copies(conn, valid).values())
+                outcome, copied = sync_rows_in_transaction(conn, valid, source, changed_by)
         except sa.exc.DBAPIError:
             # One album's rows broke the statement (a trigger, a constraint): find it by
             # syncing album by album, so the rest of the batch still commits.
@@ -203,10 +204,11 @@ def batch_sync_albums(
             for key in sorted(valid):
                 try:
                     with engine.begin() as conn:
-                        outcome.update(
-                            _sync_photo_rows(conn, {key: valid[key]}, source, changed_by)
+                        rows, copies = sync_rows_in_transaction(
+                            conn, {key: valid[key]}, source, changed_by
                         )
-                        copied += sum(name_copies.write_copies(conn, {key: valid[key]}).values())
+                    outcome.update(rows)
+                    copied += copies
                 except sa.exc.DBAPIError as exc:
                     reason = database_error_reason(exc)
                     fail(key, f"album {key}: database refused the update: {reason}")
@@ -236,28 +238,15 @@ def sync_rows_in_transaction(
     changed_by: str,
     *,
     unaudited: frozenset[str] = frozenset(),
-) -> dict[str, tuple[int, bool]]:
-    """Each album's rows, and every other copy of its name (``ALBUMSYNC_NAME_COPIES``), brought
-    to its name: ``{key: (photo rows written, has photo rows)}``.
+) -> tuple[dict[str, tuple[int, bool]], int]:
+    """Each album's rows in one statement, then every other copy of its name
+    (``ALBUMSYNC_NAME_COPIES``), brought to its name: ``({key: (photo rows written, has photo
+    rows)}, rows written in the copies)``.
 
     Runs in the caller's transaction. Albums in ``unaudited`` get no audit row here: the
     caller completes an audit row of its own (a SmugMug rename's intent) in the same transaction.
     The caller refreshes the views (``name_copies.refresh_views``) after it commits.
     """
-    outcome = _sync_photo_rows(conn, renames, source, changed_by, unaudited=unaudited)
-    name_copies.write_copies(conn, renames)
-    return outcome
-
-
-def _sync_photo_rows(
-    conn: Connection,
-    renames: dict[str, str],
-    source: str,
-    changed_by: str,
-    *,
-    unaudited: frozenset[str] = frozenset(),
-) -> dict[str, tuple[int, bool]]:
-    """The photo rows alone, one statement: ``{key: (rows written, has rows)}``."""
     keys = sorted(renames)
     rows = conn.execute(
         _BATCH_SYNC,
@@ -271,7 +260,8 @@ def _sync_photo_rows(
             "not_on_smugmug": SmugMugRenamed.NO,
         },
     )
-    return {row.album_key: (int(row.updated), bool(row.has_rows)) for row in rows}
+    outcome = {row.album_key: (int(row.updated), bool(row.has_rows)) for row in rows}
+    return outcome, sum(name_copies.write_copies(conn, renames).values())
 
 
 def sync_album_name(
@@ -291,22 +281,19 @@ def sync_album_name(
 
 def album_names(engine: Engine, album_keys: Sequence[str] | None = None) -> list[AlbumNames]:
     """The names each album's rows carry (all albums, or the keys given), by album key."""
-    query = """
-        SELECT album_key, album_name, count(*) AS n
-        FROM photo_metadata
-        WHERE album_key IS NOT NULL {filter}
-        GROUP BY album_key, album_name
-        ORDER BY album_key, n DESC, album_name
-    """
-    params: dict[str, object] = {}
+    p = photo_metadata.c
+    rows = sa.func.count().label("n")
+    query = (
+        sa.select(p.album_key, p.album_name, rows)
+        .where(p.album_key.is_not(None))
+        .group_by(p.album_key, p.album_name)
+        .order_by(p.album_key, rows.desc(), p.album_name)
+    )
     if album_keys is not None:
-        query = query.format(filter="AND album_key = ANY(:keys)")
-        params["keys"] = list(album_keys)
-    else:
-        query = query.format(filter="")
+        query = query.where(any_of(p.album_key, album_keys))
     grouped: dict[str, list[tuple[str | None, int]]] = {}
     with engine.connect() as conn:
-        for row in conn.execute(sa.text(query), params):
+        for row in conn.execute(query):
             grouped.setdefault(row.album_key, []).append((row.album_name, int(row.n)))
     return [AlbumNames(key, sum(n for _, n in names), names) for key, names in grouped.items()]
 

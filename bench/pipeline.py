@@ -49,13 +49,14 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from albumsync_dagster.db import create_engine, sqlalchemy_url  # noqa: E402
+from albumsync_dagster.db import create_engine  # noqa: E402
 from albumsync_dagster.demo import environment  # noqa: E402
-from albumsync_dagster.emulator import EmulatorStore, run_emulator  # noqa: E402
+from albumsync_dagster.emulator import EmulatorStore, RunningEmulator, run_emulator  # noqa: E402
 from albumsync_dagster.emulator import account_builder as ab  # noqa: E402
 from albumsync_dagster.migrations import migrate  # noqa: E402
 from albumsync_dagster.naming import Enrichment, canonical_name  # noqa: E402
 from albumsync_dagster.schema import album_enrichment, photo_metadata  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 
 TEAMS = ("Eagles", "Lions", "Hawks", "Wildcats", "Panthers", "Bulldogs", "Tigers", "Falcons")
 TZ = "UTC"
@@ -102,24 +103,6 @@ def build_account(albums: int, per_album: int) -> tuple[dict[str, Any], list[dic
     return ab.account(data_albums, nickname="bench", timezone=TZ), enrichment, rows
 
 
-@contextlib.contextmanager
-def scratch_database(server_url: str) -> Iterator[tuple[str, sa.Engine]]:
-    admin = create_engine(server_url, check=False, isolation_level="AUTOCOMMIT")
-    name = f"albumsync_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(sqlalchemy_url(server_url)).set(database=name)
-    rendered = url.render_as_string(hide_password=False)
-    engine = create_engine(rendered)
-    try:
-        yield rendered, engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def load(engine: sa.Engine, enrichment: list[dict], rows: list[dict]) -> None:
     migrate(engine)
     with engine.begin() as conn:
@@ -127,6 +110,34 @@ def load(engine: sa.Engine, enrichment: list[dict], rows: list[dict]) -> None:
         for i in range(0, len(rows), 5000):
             conn.execute(sa.insert(photo_metadata), rows[i : i + 5000])
         conn.execute(sa.text("ANALYZE"))
+
+
+@contextlib.contextmanager
+def fresh_state(
+    server: str, data: dict[str, Any], enrichment: list[dict], rows: list[dict], latency_ms: float
+) -> Iterator[tuple[str, sa.Engine, RunningEmulator]]:
+    """A scratch database holding the photo rows and enrichment, and an emulator holding the
+    account (answering ``latency_ms`` late): where each path starts."""
+    with (
+        scratch_database(server) as (url, engine),
+        run_emulator(EmulatorStore.from_dict(data), port=0) as emu,
+    ):
+        load(engine, enrichment, rows)
+        if latency_ms:
+            emu.faults.set_latency(latency_ms)
+        yield url, engine, emu
+
+
+def sync_env(emu: RunningEmulator, database_url: str, batch_size: int) -> dict[str, str]:
+    """The settings both paths run with: the emulator, the database, unthrottled requests."""
+    return {
+        **emu.env(),
+        "ALBUMSYNC_DATABASE_URL": database_url,
+        "ALBUMSYNC_TIMEZONE": TZ,
+        "ALBUMSYNC_BATCH_SIZE": str(batch_size),
+        "SMUGMUG_REQUESTS_PER_SECOND": "0",
+        "ALBUMSYNC_MAX_RENAMES_PER_DAY": "1000000",  # every rename, none deferred
+    }
 
 
 def outcome(engine: sa.Engine) -> tuple[int, int]:
@@ -359,24 +370,11 @@ def run_pooler_variant(
         finally:
             renaming[0] += time.perf_counter() - started
 
-    with (
-        scratch_database(server) as (url, engine),
-        run_emulator(EmulatorStore.from_dict(data), port=0) as emu,
-    ):
-        load(engine, enrichment, rows)
-        if args.latency_ms:
-            emu.faults.set_latency(args.latency_ms)
+    with fresh_state(server, data, enrichment, rows, args.latency_ms) as (url, engine, emu):
         database = sa.engine.make_url(url).database or ""
         workflow_url = bouncer.url(database) if connection == "pgbouncer" else url
         workflow_engine = create_engine(workflow_url)
-        env = {
-            **emu.env(),
-            "ALBUMSYNC_DATABASE_URL": workflow_url,
-            "ALBUMSYNC_TIMEZONE": TZ,
-            "ALBUMSYNC_BATCH_SIZE": str(args.batch_size),
-            "SMUGMUG_REQUESTS_PER_SECOND": "0",
-            "ALBUMSYNC_MAX_RENAMES_PER_DAY": str(args.albums),  # every rename, none deferred
-        }
+        env = sync_env(emu, workflow_url, args.batch_size)
         try:
             with (
                 patched(workflow, "album_mutex", MUTEXES[mutex]),
@@ -511,21 +509,8 @@ def main() -> None:
         return
     figures: dict[str, Any] = {}
     for path in ("direct", "dagster"):
-        with (
-            scratch_database(server) as (url, engine),
-            run_emulator(EmulatorStore.from_dict(data), port=0) as emu,
-        ):
-            load(engine, enrichment, rows)
-            if args.latency_ms:
-                emu.faults.set_latency(args.latency_ms)
-            env = {
-                **emu.env(),
-                "ALBUMSYNC_DATABASE_URL": url,
-                "ALBUMSYNC_TIMEZONE": TZ,
-                "ALBUMSYNC_BATCH_SIZE": str(args.batch_size),
-                "SMUGMUG_REQUESTS_PER_SECOND": "0",
-                "ALBUMSYNC_MAX_RENAMES_PER_DAY": str(args.albums),  # every rename, none deferred
-            }
+        with fresh_state(server, data, enrichment, rows, args.latency_ms) as (url, engine, emu):
+            env = sync_env(emu, url, args.batch_size)
             if path == "direct":
                 figures["direct"] = run_direct(engine, env, args.batch_size)
             elif args.storage == "postgres":

@@ -30,7 +30,6 @@ Uses TEST_DATABASE_URL's server when set, otherwise ALBUMSYNC_DATABASE_URL's.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -40,7 +39,6 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -51,13 +49,13 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from albumsync_dagster.db import create_engine, sqlalchemy_url  # noqa: E402
 from albumsync_dagster.emulator import EmulatorStore, RunningEmulator, run_emulator  # noqa: E402
 from albumsync_dagster.emulator import account_builder as ab  # noqa: E402
 from albumsync_dagster.emulator.generated_images import generated_image_key  # noqa: E402
 from albumsync_dagster.migrations import migrate  # noqa: E402
 from albumsync_dagster.naming import Enrichment, canonical_name  # noqa: E402
 from albumsync_dagster.schema import album_enrichment  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 
 TEAMS = ("Eagles", "Lions", "Hawks", "Wildcats", "Panthers", "Bulldogs", "Tigers", "Falcons")
 TZ = "UTC"
@@ -160,24 +158,6 @@ def load_database(engine: sa.Engine, albums: int, photos: int) -> None:
         conn.execute(sa.text("VACUUM ANALYZE"))
 
 
-@contextlib.contextmanager
-def scratch_database(server_url: str) -> Iterator[tuple[str, sa.Engine]]:
-    admin = sa.create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
-    name = f"albumsync_scale_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(sqlalchemy_url(server_url)).set(database=name)
-    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    engine = create_engine(plain)
-    try:
-        yield plain, engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def row_counters(engine: sa.Engine) -> dict[str, tuple[int, int, int]]:
     """(inserted, updated, deleted) per table of the scratch database, as PostgreSQL counts."""
     with engine.connect() as conn:
@@ -259,7 +239,10 @@ def measure(server_url: str, size: int, photos: int, profile: str, workdir: Path
     started = time.perf_counter()
     store = build_store(size, photos)
     built = time.perf_counter() - started
-    with scratch_database(server_url) as (url, engine):
+    with scratch_database(server_url, "albumsync_scale") as (scratch_url, engine):
+        # The CLI is given the plain postgresql:// form (the one Supabase shows).
+        url = sa.engine.make_url(scratch_url).set(drivername="postgresql")
+        url = url.render_as_string(hide_password=False)
         load_database(engine, size, photos)
         loaded = time.perf_counter() - started - built
         print(

@@ -42,7 +42,7 @@ from albumsync_dagster.dagster_layer.resources import (
 from albumsync_dagster.decisions import describe_drift, drift_parts
 from albumsync_dagster.enrichment import enrichment_records
 from albumsync_dagster.incremental import decision_inputs, enrichment_versions, record_synced
-from albumsync_dagster.proposals import Proposal
+from albumsync_dagster.proposals import Proposal, proposal
 from albumsync_dagster.settings import Settings
 from albumsync_dagster.shared_rate_limit import share_rate_limit
 
@@ -280,11 +280,10 @@ def _fetch_events(
     smugmug: SmugMugResource,
     keys: Sequence[str],
     failed: dict[str, str],
+    max_concurrency: int,
 ) -> Iterator[dg.AssetMaterialization]:
     client = smugmug.client
-    outcome = workflow.fetch_albums(
-        engine, client, keys, max_concurrency=Settings.from_env().max_concurrency
-    )
+    outcome = workflow.fetch_albums(engine, client, keys, max_concurrency=max_concurrency)
     refused = {k: e for k, e in outcome.errors.items() if k not in outcome.gone}
     if refused and not outcome.albums:
         # Nothing fetched: SmugMug unreachable or refusing us. Fail so the run says so.
@@ -503,7 +502,9 @@ def album_sync_step(
     if ENRICHMENT in selected:
         yield from _enrichment_events(engine, keys)
     if FETCHED in selected:
-        yield from _fetch_events(context, engine, smugmug, keys, failed)
+        yield from _fetch_events(
+            context, engine, smugmug, keys, failed, run_settings.max_concurrency
+        )
     ready = [k for k in keys if k not in failed]
     if CANONICAL in selected:
         yield from _canonical_events(context, engine, ready, run_settings, plans)
@@ -540,15 +541,14 @@ def _proposals(
     for key, plan in plans.items():
         outcome = renames.get(key)
         rows.append(
-            Proposal(
-                album_key=key,
-                current_name=plan.current_name,
-                proposed_name=plan.canonical_name or "",
-                drift_score=plan.drift_score,
-                parts_that_differ="; ".join(plan.differences),
-                deferred_by_budget=outcome is not None and outcome.action == workflow.DEFERRED,
-                action=outcome.action if outcome else "",
-                reason=outcome.reason if outcome else "",
+            proposal(
+                key,
+                plan.current_name,
+                plan.canonical_name,
+                plan.drift_score,
+                plan.differences,
+                outcome.action if outcome else "",
+                outcome.reason if outcome else "",
             )
         )
     return rows

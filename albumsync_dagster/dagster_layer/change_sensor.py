@@ -20,24 +20,20 @@ default interval is 15 minutes: a person's rename reaches the photo rows within 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 
 import dagster as dg
 
 from albumsync_dagster.account_sync import SENSOR_REASONS, find_changes
-from albumsync_dagster.dagster_layer.jobs import album_sync_job, album_sync_run_requests
-from albumsync_dagster.dagster_layer.partitions import (
-    ALBUMS,
-    albums_partitions,
-    batches_in_partition_order,
-    in_partition_order,
+from albumsync_dagster.dagster_layer.jobs import album_sync_job, runs_of_albums
+from albumsync_dagster.dagster_layer.partitions import in_partition_order
+from albumsync_dagster.dagster_layer.resources import (
+    AlbumSyncSettings,
+    PhotoDatabase,
+    SmugMugResource,
 )
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase, SmugMugResource
-from albumsync_dagster.dagster_layer.sensors import TRIGGER_TAG
 from albumsync_dagster.incremental import NEVER_SYNCED, decision_inputs
-from albumsync_dagster.settings import Settings
 from albumsync_dagster.shared_rate_limit import share_rate_limit
 
 EVERY_15_MINUTES = 15 * 60
@@ -55,12 +51,6 @@ def serialize_cursor(position: datetime | None) -> str:
     return json.dumps({"last_updated": position.isoformat() if position else None})
 
 
-def run_key_for(batch: list[str], versions: dict[str, str]) -> str:
-    """Names the albums and the versions (snapshot and reasons) a run covers."""
-    text = "\n".join(f"{k}@{versions[k]}" for k in batch)
-    return f"smugmug:{batch[0]}..{batch[-1]}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
-
-
 @dg.sensor(
     name="smugmug_change_sensor",
     job=album_sync_job,
@@ -71,11 +61,14 @@ def run_key_for(batch: list[str], versions: dict[str, str]) -> str:
     "albums, at most ALBUMSYNC_BATCH_SIZE per run.",
 )
 def smugmug_change_sensor(
-    context: dg.SensorEvaluationContext, photo_db: PhotoDatabase, smugmug: SmugMugResource
+    context: dg.SensorEvaluationContext,
+    photo_db: PhotoDatabase,
+    smugmug: SmugMugResource,
+    settings: AlbumSyncSettings,
 ) -> dg.SensorResult:
     engine = photo_db.get_engine()
-    settings = Settings.from_env()
-    decided_with = decision_inputs(settings)
+    tick_settings = settings.get()
+    decided_with = decision_inputs(tick_settings)
     with smugmug.build_client() as client:
         share_rate_limit(client, engine)
         tick = find_changes(engine, client, parse_cursor(context.cursor), decided_with)
@@ -93,30 +86,19 @@ def smugmug_change_sensor(
             f"{requests} request(s))",
             cursor=cursor,
         )
-    existing = list(context.instance.get_dynamic_partitions(ALBUMS))
-    known = set(existing)
-    missing = [k for k in in_partition_order(tick.albums) if k not in known]
-    missing += [
-        w.album_key for w in work if w.album_key not in known and w.album_key not in missing
-    ]
-    order = existing + missing
-    batches = batches_in_partition_order(order, [w.album_key for w in work], settings.batch_size)
+    # A run's version of an album: its snapshot and the reasons it differs.
     versions = {
         w.album_key: f"{tick.versions.get(w.album_key, '')}|{','.join(w.reasons)}" for w in work
     }
+    runs = runs_of_albums(
+        context.instance,
+        versions,
+        tick_settings.batch_size,
+        "smugmug",
+        register_first=in_partition_order(tick.albums),
+    )
     context.log.info(
-        f"{len(work)} album(s) changed ({len(missing)} new partitions) from {tick.listed} "
-        f"listed in {requests} request(s): {len(batches)} run(s)"
+        f"{len(work)} album(s) changed ({len(runs.new_partitions)} new partitions) from "
+        f"{tick.listed} listed in {requests} request(s): {len(runs.batches)} run(s)"
     )
-    return dg.SensorResult(
-        run_requests=album_sync_run_requests(
-            order,
-            batches,
-            run_keys=[run_key_for(b, versions) for b in batches],
-            tags={TRIGGER_TAG: "smugmug"},
-        ),
-        dynamic_partitions_requests=[albums_partitions.build_add_request(missing)]
-        if missing
-        else [],
-        cursor=cursor,
-    )
+    return runs.sensor_result(cursor)

@@ -8,7 +8,9 @@ partitions, otherwise their keys in the run config.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -18,8 +20,15 @@ from albumsync_dagster.dagster_layer.assets import (
     smugmug_album_catalog,
 )
 from albumsync_dagster.dagster_layer.health import sync_health
-from albumsync_dagster.dagster_layer.partitions import ALBUMS, run_target
+from albumsync_dagster.dagster_layer.partitions import (
+    ALBUMS,
+    albums_partitions,
+    batches_in_partition_order,
+    run_target,
+)
 from albumsync_dagster.dagster_layer.report import album_sync_report
+
+TRIGGER_TAG = "albumsync/trigger"  # what requested a run: a sensor's name for it
 
 album_sync_job = dg.define_asset_job(
     name="album_sync_job",
@@ -87,6 +96,59 @@ def album_sync_run_requests(
             )
         )
     return requests
+
+
+@dataclass(frozen=True)
+class AlbumRuns:
+    """What a sensor's tick asks for: runs of exactly the albums it found, in batches, and the
+    partitions those albums still need."""
+
+    new_partitions: list[str]
+    batches: list[list[str]]
+    run_requests: list[dg.RunRequest]
+
+    def sensor_result(self, cursor: str) -> dg.SensorResult:
+        """The tick's result: the runs, the new partitions added first, the next cursor."""
+        return dg.SensorResult(
+            run_requests=self.run_requests,
+            dynamic_partitions_requests=[albums_partitions.build_add_request(self.new_partitions)]
+            if self.new_partitions
+            else [],
+            cursor=cursor,
+        )
+
+
+def runs_of_albums(
+    instance: dg.DagsterInstance,
+    versions: Mapping[str, str],
+    batch_size: int,
+    trigger: str,
+    *,
+    register_first: Sequence[str] = (),
+) -> AlbumRuns:
+    """Runs of exactly the albums of ``versions`` (album key -> the version seen), at most
+    ``batch_size`` a run, tagged with ``trigger``.
+
+    Albums not yet partitions become partitions (``register_first`` ahead of them, in its
+    order). Run keys name the albums and their versions, so a tick repeated before the runs
+    finish requests nothing twice, while a later version of the same albums does run.
+    """
+    existing = list(instance.get_dynamic_partitions(ALBUMS))
+    known = set(existing)
+    new = [k for k in dict.fromkeys([*register_first, *versions]) if k not in known]
+    order = existing + new
+    batches = batches_in_partition_order(order, versions, batch_size)
+    run_keys = [_run_key(trigger, batch, versions) for batch in batches]
+    return AlbumRuns(
+        new,
+        batches,
+        album_sync_run_requests(order, batches, run_keys=run_keys, tags={TRIGGER_TAG: trigger}),
+    )
+
+
+def _run_key(trigger: str, batch: Sequence[str], versions: Mapping[str, str]) -> str:
+    text = "\n".join(f"{k}@{versions[k]}" for k in batch)
+    return f"{trigger}:{batch[0]}..{batch[-1]}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
 def execute_album_sync_batches(

@@ -12,16 +12,9 @@ Run keys name the albums and their enrichment versions, so an evaluation repeate
 crash requests nothing twice, while a later change of the same albums does run.
 """
 
-import hashlib
-
 import dagster as dg
 
-from albumsync_dagster.dagster_layer.jobs import album_sync_job, album_sync_run_requests
-from albumsync_dagster.dagster_layer.partitions import (
-    ALBUMS,
-    albums_partitions,
-    batches_in_partition_order,
-)
+from albumsync_dagster.dagster_layer.jobs import TRIGGER_TAG, album_sync_job, runs_of_albums
 from albumsync_dagster.dagster_layer.resources import AlbumSyncSettings, PhotoDatabase
 from albumsync_dagster.enrichment import (
     LOOKBACK,
@@ -30,8 +23,6 @@ from albumsync_dagster.enrichment import (
     read_enrichment_changes,
 )
 
-TRIGGER_TAG = "albumsync/trigger"
-
 __all__ = [
     "LOOKBACK",
     "TRIGGER_TAG",
@@ -39,16 +30,7 @@ __all__ = [
     "EnrichmentCursor",
     "enrichment_sensor",
     "read_enrichment_changes",
-    "run_key_for",
 ]
-
-
-def run_key_for(batch: list[str], versions: dict[str, str]) -> str:
-    """Names the albums and the enrichment versions a run covers."""
-    digest = hashlib.sha256("\n".join(f"{k}@{versions[k]}" for k in batch).encode()).hexdigest()[
-        :16
-    ]
-    return f"enrichment:{batch[0]}..{batch[-1]}:{digest}"
 
 
 @dg.sensor(
@@ -69,25 +51,9 @@ def enrichment_sensor(
             skip_reason="no new or changed enrichment", cursor=next_cursor.serialize()
         )
     versions = {c.album_key: c.version for c in changes}  # the latest version wins
-    changed = list(versions)
-    existing = list(context.instance.get_dynamic_partitions(ALBUMS))
-    known = set(existing)
-    missing = [k for k in changed if k not in known]
-    order = existing + missing
-    batches = batches_in_partition_order(order, changed, settings.get().batch_size)
+    runs = runs_of_albums(context.instance, versions, settings.get().batch_size, "enrichment")
     context.log.info(
-        f"{len(changed)} album(s) with new enrichment ({len(missing)} new partitions): "
-        f"{len(batches)} run(s)"
+        f"{len(versions)} album(s) with new enrichment ({len(runs.new_partitions)} new "
+        f"partitions): {len(runs.batches)} run(s)"
     )
-    return dg.SensorResult(
-        run_requests=album_sync_run_requests(
-            order,
-            batches,
-            run_keys=[run_key_for(b, versions) for b in batches],
-            tags={TRIGGER_TAG: "enrichment"},
-        ),
-        dynamic_partitions_requests=[albums_partitions.build_add_request(missing)]
-        if missing
-        else [],
-        cursor=next_cursor.serialize(),
-    )
+    return runs.sensor_result(next_cursor.serialize())

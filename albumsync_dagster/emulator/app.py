@@ -44,6 +44,7 @@ from albumsync_dagster.emulator.representations import (
 )
 from albumsync_dagster.emulator.requests_log import RecordedRequest, RequestLog
 from albumsync_dagster.emulator.store import AlbumEntry, EmulatorAlbum, EmulatorStore
+from albumsync_dagster.smugmug.models import MAX_ALBUM_NAME_LENGTH
 
 # Page sizes: user!albums clamps count to 100; album!images accepts up to 1000.
 ALBUMS_PAGE_MAX = 100
@@ -53,7 +54,6 @@ DEFAULT_PAGE_COUNT = 100
 # documented; 100, as for user!albums, is assumed.
 SEARCH_PAGE_MAX = 100
 SEARCH_DEFAULT_COUNT = 10
-NAME_MAX_CHARS = 255
 URL_NAME_MAX_CHARS = 60
 _URL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 _PAGING_DROPPED = {"start", "count", "_expand", "_verbosity"}
@@ -354,8 +354,8 @@ def _int_param(value: str | None, default: int) -> int:
 def _name_problem(name: object) -> str | None:
     if not isinstance(name, str):
         return "Name must be a string"
-    if len(name) > NAME_MAX_CHARS:
-        return f"Name is {len(name)} characters; at most {NAME_MAX_CHARS} are allowed"
+    if len(name) > MAX_ALBUM_NAME_LENGTH:
+        return f"Name is {len(name)} characters; at most {MAX_ALBUM_NAME_LENGTH} are allowed"
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         return "Name must not contain control characters"
     return None
@@ -473,31 +473,33 @@ class _Handlers:
             return (lambda a: a.album_key in keys) if keys else "Not Found"
         return "Scope must be the URI of a Folder, Node, or User"
 
-    def album_fault(self, call: _Call, key: str, endpoint: _Endpoint) -> Response | None:
+    def album_or_error(
+        self, call: _Call, key: str, endpoint: _Endpoint
+    ) -> EmulatorAlbum | Response:
+        """The album the call is about, or the answer when a fault or its absence stops the
+        call (a fault that lets the PATCH apply first answers in :meth:`patch_album`)."""
         fault = self.state.faults.album_fault(key, call.method)
-        if fault is None or fault.apply_patch:
-            return None
-        return _error(call, fault.status, endpoint=endpoint)
-
-    def album(self, call: _Call, key: str) -> Response:
-        endpoint = _album_endpoint(key)
-        failed = self.album_fault(call, key, endpoint)
-        if failed is not None:
-            return failed
+        if fault is not None and not fault.apply_patch:
+            return _error(call, fault.status, endpoint=endpoint)
         album = self.store.album(key)
         if album is None:
             return _error(call, 404, endpoint=endpoint)
+        return album
+
+    def album(self, call: _Call, key: str) -> Response:
+        endpoint = _album_endpoint(key)
+        album = self.album_or_error(call, key, endpoint)
+        if isinstance(album, Response):
+            return album
         with self.store.lock:
             body = {"Album": _shape(album_object(self.store, album), call.params)}
         return _envelope(call, endpoint, body=body)
 
     def patch_album(self, call: _Call, key: str) -> Response:
         endpoint = _album_endpoint(key)
-        failed = self.album_fault(call, key, endpoint)
-        if failed is not None:
-            return failed
-        if self.store.album(key) is None:
-            return _error(call, 404, endpoint=endpoint)
+        found = self.album_or_error(call, key, endpoint)
+        if isinstance(found, Response):
+            return found
         try:
             changes = _patch_fields(call.body, call.content_type)
         except ValueError as exc:
@@ -540,12 +542,9 @@ class _Handlers:
 
     def album_images(self, call: _Call, key: str) -> Response:
         endpoint = _album_images_endpoint(key)
-        failed = self.album_fault(call, key, endpoint)
-        if failed is not None:
-            return failed
-        album = self.store.album(key)
-        if album is None:
-            return _error(call, 404, endpoint=endpoint)
+        album = self.album_or_error(call, key, endpoint)
+        if isinstance(album, Response):
+            return album
         with self.store.lock:
             start, count, pages = _paging(call, len(album.entries), IMAGES_PAGE_MAX)
             chosen = album.entries[start - 1 : start - 1 + count]

@@ -442,24 +442,10 @@ class SmugMugClient:
             "SortDirection": "Descending",
             "SortMethod": "LastUpdated",
         }
-        start = 1
-        while True:
-            params = {
-                **search,
-                **self._filter(ALBUM_FIELDS),
-                "start": str(start),
-                "count": str(self.album_page_size),
-            }
-            envelope = self._request("GET", "/api/v2/album!search", params=params)
-            items = envelope.objects()
-            for item in items:
-                yield self._parse(parse_album, item, None)
-            if envelope.pages is None:
-                return
-            following = envelope.pages.next_start(len(items))
-            if following is None or following <= start:
-                return
-            start = following
+        for item in self._paged(
+            "/api/v2/album!search", ALBUM_FIELDS, self.album_page_size, query=search
+        ):
+            yield self._parse(parse_album, item, None)
 
     def get_image(self, image_key: str) -> AlbumImage:
         """One image by key (``ImageKey`` or ``ImageKey-Serial``); ``origin`` is None.
@@ -498,11 +484,23 @@ class SmugMugClient:
         return {"_filter": ",".join(fields)}
 
     def _paged(
-        self, path: str, fields: tuple[str, ...], page_size: int, *, album_key: str | None = None
+        self,
+        path: str,
+        fields: tuple[str, ...],
+        page_size: int,
+        *,
+        album_key: str | None = None,
+        query: Mapping[str, str] | None = None,
     ) -> Iterator[Mapping[str, Any]]:
+        """Every object of every page (``query``: parameters beside the paging ones)."""
         start = 1
         while True:
-            params = {**self._filter(fields), "start": str(start), "count": str(page_size)}
+            params = {
+                **(query or {}),
+                **self._filter(fields),
+                "start": str(start),
+                "count": str(page_size),
+            }
             envelope = self._request("GET", path, params=params, album_key=album_key)
             items = envelope.objects()
             yield from items
