@@ -21,8 +21,7 @@ from albumsync_dagster.album_report import (
 )
 from albumsync_dagster.dagster_layer.assets import CATALOG_GROUP, PHOTO_ROWS, smugmug_album_catalog
 from albumsync_dagster.dagster_layer.metadata import cell
-from albumsync_dagster.dagster_layer.resources import PhotoDatabase
-from albumsync_dagster.settings import Settings
+from albumsync_dagster.dagster_layer.resources import AlbumSyncSettings, PhotoDatabase
 
 REPORT_KEY = dg.AssetKey("album_sync_report")
 TABLE_ROWS = DEFAULT_LIMIT
@@ -153,16 +152,16 @@ def prune_csvs(directory: Path, keep: int) -> None:
     automation_condition=AFTER_ALBUM_RUNS,
 )
 def album_sync_report(
-    context: dg.AssetExecutionContext, photo_db: PhotoDatabase
+    context: dg.AssetExecutionContext, photo_db: PhotoDatabase, settings: AlbumSyncSettings
 ) -> dg.MaterializeResult:
     """Every album: SmugMug and canonical names, drift, the decision and why, locks, the last
-    rename, photo rows in agreement; what needs a person first."""
-    settings = Settings.from_env()
+    rename, photo rows and name copies in agreement; what needs a person first."""
+    run_settings = settings.get()
     csv_path = csv_path_for(context.instance.storage_directory(), context.run_id)
     report = build_album_report(
         photo_db.get_engine(),
-        threshold=settings.drift_threshold,
-        max_renames_per_day=settings.max_renames_per_day,
+        threshold=run_settings.drift_threshold,
+        max_renames_per_day=run_settings.max_renames_per_day,
         limit=TABLE_ROWS,
         csv_path=csv_path,
     )
