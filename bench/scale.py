@@ -25,7 +25,8 @@ Writes bench/scale_results.json (every figure) and bench/scale.png (requests and
 against albums, log-log; needs matplotlib: ``pip install -e '.[bench]'``).
 
 Run: .venv/bin/python bench/scale.py [--sizes 1000,10000,100000] [--photos-per-album 100]
-         [--profiles 0ms,150ms,150ms-daily] [--slow-max-albums 1000] [--out bench/scale_results.json]
+         [--profiles 0ms,150ms,150ms-daily] [--slow-max-albums 1000]
+         [--out bench/scale_results.json] [--plot bench/scale.png]
 Uses TEST_DATABASE_URL's server when set, otherwise ALBUMSYNC_DATABASE_URL's.
 """
 
