@@ -588,11 +588,16 @@ def emulator_cmd(
 
 
 @command
-def demo_cmd() -> None:
+def demo_cmd(
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Album keys, each run's albums, every album's line."),
+    ] = False,
+) -> None:
     """What `make demo` runs: the whole pipeline once through Dagster, on local defaults."""
     from albumsync_dagster.demo import run_demo
 
-    summary = run_demo()
+    summary = run_demo(verbose=verbose)
     if not summary.ok:
         raise typer.Exit(1)
 

@@ -106,3 +106,13 @@ def engine(database_url: str) -> Iterator[Engine]:
 def empty_database_url(database_factory: Callable[[], str]) -> str:
     """A brand-new database with nothing in it (for migration tests)."""
     return database_factory()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--album-report-screenshot",
+        metavar="PNG",
+        default=None,
+        help="test_ui_browser also saves its screenshot of album_sync_report here "
+        "(how docs/album_sync_report.png is made)",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -130,6 +131,27 @@ def test_the_demo_report_never_breaks_a_name_at_80_columns(tmp_path, database_fa
         assert joined.count(quoted) == whole, f"{quoted} is broken over two lines"
         shown += whole > 0
     assert shown > 20
+
+
+def test_albumsync_demo_names_album_keys_and_runs_only_with_verbose(tmp_path):
+    # The command as a person runs it: its own embedded PostgreSQL under ALBUMSYNC_HOME.
+    env = {"ALBUMSYNC_HOME": str(tmp_path)}
+    plain = run_cli("demo", env=env, timeout=900)
+    assert plain.code == 0, plain.stdout + plain.stderr
+    verbose = run_cli("demo", "--verbose", env=env, timeout=900)
+    assert verbose.code == 0, verbose.stdout + verbose.stderr
+    keys = [a.album_key for a in EmulatorStore.from_file(DemoPaths(tmp_path).smugmug_file).albums]
+    assert len(keys) == len(build_demo(0).albums)
+
+    def shown(text: str) -> set[str]:
+        return {k for k in keys if re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", text)}
+
+    assert "Renamed (" in plain.stdout and " → " in plain.stdout  # the report is there
+    assert shown(plain.stdout) == set(), "album keys in the report without --verbose"
+    assert not re.search(r"\brun +\d+/\d+\b", plain.stdout)
+    assert shown(verbose.stdout) == set(keys)  # every album's line names its key
+    first_run = re.search(r"\brun +1/\d+ +(\S+)\.\.(\S+) ", verbose.stdout)
+    assert first_run and {first_run[1], first_run[2]} <= set(keys), verbose.stdout
 
 
 def free_port() -> int:
