@@ -79,7 +79,11 @@ class SharedRateLimiter:
         self._engine = engine
         self._account = account
         self._rate = float(requests_per_second)
-        self._burst = float(burst if burst is not None else max(1, int(requests_per_second)))
+        # No bursts by default: one request every 1/rate seconds. A server counting requests
+        # in fixed windows (SmugMug announces a whole-second X-RateLimit-Reset) then never
+        # sees more than the rate in one window. With bursts of the rate, 10% of a first run's
+        # requests at 5/s answered 429, each costing its Retry-After (bench/README.md).
+        self._burst = float(burst if burst is not None else 1)
         self._sleep = sleep
         self._lock = threading.Lock()
         self.statements = 0  # round trips to PostgreSQL, for measurements

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import threading
+import math
 import time
 from collections import Counter
 from collections.abc import Generator, Iterator
@@ -417,6 +418,21 @@ def test_collected_image_points_to_its_home_album(http: httpx.Client) -> None:
 
 
 # ---------------------------------------------------------------------- faults
+
+
+def test_aligned_rate_windows_end_at_the_announced_reset(
+    http: httpx.Client, smugmug_emulator: RunningEmulator
+) -> None:
+    smugmug_emulator.faults.set_rate_limit(2, per_seconds=1.0, aligned=True)
+    time.sleep(math.ceil(time.time()) - time.time() + 0.02)  # just after a whole second
+    answers = [http.get(f"/album/{EAGLES}") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    reset = int(answers[1].headers["X-RateLimit-Reset"])
+    assert answers[1].headers["X-RateLimit-Remaining"] == "0"
+    assert reset == math.floor(time.time()) + 1  # the whole second the window ends on
+    time.sleep(max(0.0, reset - time.time()) + 0.01)  # exactly as long as announced
+    assert http.get(f"/album/{EAGLES}").status_code == 200
+    smugmug_emulator.faults.set_rate_limit(None)
 
 
 def test_rate_limit_answers_429_with_retry_after(

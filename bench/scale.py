@@ -270,7 +270,7 @@ def measure(server_url: str, size: int, photos: int, profile: str, workdir: Path
                 # take hours at 100,000 albums), the daily runs after it slow.
                 if profile == "150ms" or (profile == "150ms-daily" and which != "first"):
                     emu.faults.set_latency(SLOW_LATENCY_MS)
-                    emu.faults.set_rate_limit(SLOW_RATE, per_seconds=1.0)
+                    emu.faults.set_rate_limit(SLOW_RATE, per_seconds=1.0, aligned=True)
                     env["SMUGMUG_REQUESTS_PER_SECOND"] = str(SLOW_RATE)
                 emu.log.clear()
                 before = row_counters(engine)

@@ -74,6 +74,7 @@ class Faults:
         self._fail_next: deque[int] = deque()
         self.rate_limit: int | None = None
         self.rate_window_seconds: float = NOMINAL_WINDOW_SECONDS
+        self.rate_windows_aligned = False
         self._window_start: float | None = None
         self._window_used = 0
         self._albums: dict[str, AlbumFault] = {}
@@ -83,8 +84,17 @@ class Faults:
 
     # ------------------------------------------------------------------ knobs
 
-    def set_rate_limit(self, requests: int | None, per_seconds: float = 1.0) -> None:
-        """Allow ``requests`` per window of ``per_seconds``, then 429 + Retry-After; None: off."""
+    def set_rate_limit(
+        self, requests: int | None, per_seconds: float = 1.0, *, aligned: bool = False
+    ) -> None:
+        """Allow ``requests`` per window of ``per_seconds``, then 429 + Retry-After; None: off.
+
+        A window starts with the first request after the last one ended, unless ``aligned``:
+        then windows are whole multiples of ``per_seconds`` since the epoch, so the
+        ``X-RateLimit-Reset`` a whole second announces is the moment the window really ends
+        (a server keeping whole-second windows). Unaligned, the announced reset is the real
+        one rounded up to the second: a client that waits for it loses the difference.
+        """
         if requests is not None and requests < 0:
             raise ValueError("requests must be >= 0 (or None for no limit)")
         if per_seconds <= 0:
@@ -94,6 +104,7 @@ class Faults:
             self.rate_window_seconds = (
                 per_seconds if requests is not None else NOMINAL_WINDOW_SECONDS
             )
+            self.rate_windows_aligned = aligned
             self._window_start = None
             self._window_used = 0
 
@@ -210,6 +221,7 @@ class Faults:
             self._fail_next.clear()
             self.rate_limit = None
             self.rate_window_seconds = NOMINAL_WINDOW_SECONDS
+            self.rate_windows_aligned = False
             self._window_start = None
             self._window_used = 0
             self._albums.clear()
@@ -225,7 +237,8 @@ class Faults:
         with self._lock:
             window = self.rate_window_seconds
             if self._window_start is None or now >= self._window_start + window:
-                self._window_start = now
+                aligned = self.rate_windows_aligned
+                self._window_start = math.floor(now / window) * window if aligned else now
                 self._window_used = 0
             reset = self._window_start + window
             limit = self.rate_limit
