@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import queue
 import re
 import subprocess
 import sys
 import threading
-import math
 import time
 from collections import Counter
 from collections.abc import Generator, Iterator
