@@ -129,9 +129,15 @@ def small_account() -> dict[str, Any]:
     )
 
 
-def test_daily_run_touches_only_what_changed(engine: Engine, database_url: str) -> None:
+def small_account_loaded(engine: Engine) -> dict[str, Any]:
+    """The small account, its photo rows and every album's enrichment in the database."""
     data = small_account()
     load(engine, data, {key: (f"Team{i}a", f"Team{i}b") for i, key in enumerate(KEYS)})
+    return data
+
+
+def test_daily_run_touches_only_what_changed(engine: Engine, database_url: str) -> None:
+    data = small_account_loaded(engine)
     with serving(data) as emulator:
         # Every run lists the whole account (compared with the snapshot): new photos and
         # deleted albums are seen at once.
@@ -213,8 +219,7 @@ def test_daily_run_touches_only_what_changed(engine: Engine, database_url: str) 
 def test_between_full_listings_the_sorted_listing_finds_edits_in_a_page(
     engine: Engine, database_url: str
 ) -> None:
-    data = small_account()
-    load(engine, data, {key: (f"Team{i}a", f"Team{i}b") for i, key in enumerate(KEYS)})
+    data = small_account_loaded(engine)
     with serving(data) as emulator:
         env = cli_env(emulator, database_url)
         first = sync_all(env)
@@ -257,8 +262,7 @@ def test_between_full_listings_the_sorted_listing_finds_edits_in_a_page(
 def test_rows_out_of_agreement_and_unlocked_albums_are_found(
     engine: Engine, database_url: str
 ) -> None:
-    data = small_account()
-    load(engine, data, {key: (f"Team{i}a", f"Team{i}b") for i, key in enumerate(KEYS)})
+    data = small_account_loaded(engine)
     with serving(data) as emulator:
         env = cli_env(emulator, database_url)
         assert run_cli("lock", KEYS[7], env=env).code == 0
@@ -284,8 +288,7 @@ def test_rows_out_of_agreement_and_unlocked_albums_are_found(
 def test_a_changed_naming_template_puts_every_album_back_in_the_work(
     engine: Engine, database_url: str
 ) -> None:
-    data = small_account()
-    load(engine, data, {key: (f"Team{i}a", f"Team{i}b") for i, key in enumerate(KEYS)})
+    data = small_account_loaded(engine)
     with serving(data) as emulator:
         env = cli_env(emulator, database_url)
         assert len(sync_all(env)["albums"]) == len(KEYS)
