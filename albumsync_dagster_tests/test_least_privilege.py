@@ -8,6 +8,7 @@ database) at the end.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -268,12 +269,18 @@ def test_a_policy_hiding_an_albums_rows_is_warned_about(restricted_factory):
         assert data["summary"]["photo_rows"] == 41
 
 
-def test_the_album_sync_job_runs_as_the_restricted_role(restricted_factory, monkeypatch):
+@pytest.mark.parametrize("hidden", [False, True], ids=["all rows visible", "a policy hides one"])
+def test_the_album_sync_job_runs_as_the_restricted_role(restricted_factory, monkeypatch, hidden):
     from albumsync_dagster.dagster_layer.jobs import execute_album_sync_batches
     from albumsync_dagster.dagster_layer.partitions import ALBUMS
 
     db = restricted_factory()
     assert db.run("migrate").code == 0
+    if hidden:
+        db.sql(
+            f"CREATE POLICY hide_lax ON photo_metadata AS RESTRICTIVE FOR SELECT TO {db.role}"
+            " USING (album_key IS DISTINCT FROM 'LAX003')"
+        )
     with sports_harness(db.admin) as h, dg.DagsterInstance.ephemeral() as instance:
         for name, value in h.emulator.env().items():
             monkeypatch.setenv(name, value)
@@ -289,6 +296,27 @@ def test_the_album_sync_job_runs_as_the_restricted_role(restricted_factory, monk
         assert result.success
         assert h.smugmug_name("GAME01") == "Eagles vs Lions - May 30"
         assert names_of(db.admin, "GAME01") == {"Eagles vs Lions - May 30": 30}
+        warnings = {
+            e.partition: e.materialization.metadata["warning"].value
+            for e in result.get_asset_materialization_events()
+            if e.asset_key == dg.AssetKey("photo_metadata_album_name")
+            and "warning" in e.materialization.metadata
+        }
+        logged = [
+            e.message
+            for e in instance.all_logs(result.run_id)
+            if e.level == logging.WARNING and "no photo_metadata row visible" in e.message
+        ]
+        if hidden:
+            expected = (
+                f"album LAX003: 12 image(s) on SmugMug but no"
+                f" photo_metadata row visible to role {db.role}; row level security is on for"
+                " photo_metadata: a policy may hide them from the role"
+            )
+            assert warnings == {"LAX003": expected}
+            assert len(logged) == 1 and logged[0].endswith(expected)
+        else:
+            assert warnings == {} and logged == []
 
 
 def _catalog_failure(db, emulator, monkeypatch) -> str:

@@ -41,6 +41,7 @@ from albumsync_dagster.dagster_layer.resources import (
 )
 from albumsync_dagster.decisions import describe_drift, drift_parts
 from albumsync_dagster.enrichment import enrichment_records
+from albumsync_dagster.hidden_rows import albums_without_visible_rows
 from albumsync_dagster.incremental import decision_inputs, enrichment_versions, record_synced
 from albumsync_dagster.proposals import Proposal, proposal
 from albumsync_dagster.settings import Settings
@@ -450,6 +451,14 @@ def _row_events(
     )
     counts = result.would_update if dry_run else result.updated_by_album
     label = "rows_to_update" if dry_run else "rows_updated"
+    # Row level security may hide an album's rows from the role: that is not "nothing to do".
+    hidden = {
+        h.album_key: h.warning
+        for h in albums_without_visible_rows(
+            engine,
+            [k for k, v in result.verification.items() if v.photo_count == 0],
+        )
+    }
     for key in keys:
         verification = result.verification.get(key)
         error = result.errors.get(key)
@@ -457,7 +466,9 @@ def _row_events(
             if error:
                 context.log.warning(error)
             continue
-        if error:
+        if key in hidden:
+            context.log.warning(hidden[key])
+        elif error:
             # An album with no photo rows yet has nothing to sync: worth a note, not a warning.
             (context.log.info if verification.photo_count == 0 else context.log.warning)(error)
         yield _materialization(
@@ -469,6 +480,7 @@ def _row_events(
                 "in_sync": verification.synced,
                 "issues": _text("; ".join(verification.issues)),
                 "dry_run": dry_run,
+                **({"warning": _text(hidden[key])} if key in hidden else {}),
             },
         )
 
