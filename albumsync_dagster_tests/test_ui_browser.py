@@ -31,6 +31,8 @@ from albumsync_dagster_tests.test_demo import UI, UI_WAIT_SECONDS, free_port, gr
 
 CHROMIUM = Path("/usr/bin/chromium")
 LOADED = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"
+RUNS = """{ runsOrError { ... on Runs { results { jobName
+  repositoryOrigin { repositoryLocationName repositoryName } } } } }"""
 # Wide enough that every column of the album table shows; tall enough (the page scrolls an
 # inner panel, not the document) for the summary, the histogram and the first albums.
 VIEWPORT = {"width": 3000, "height": 2600}
@@ -160,6 +162,17 @@ def test_the_report_page_shows_a_renamed_album_and_its_drift(tmp_path, database_
                 assert f"drift {renamed.drift_score} > threshold 20" in cells["reason"], cells
                 screenshot = tmp_path / "album_sync_report.png"
                 screenshot_report(page, screenshot)
+                # The demo's runs are ordinary runs of the code location: the Overview
+                # timeline shows them under their job (runs without a location it leaves off).
+                runs = graphql(port, RUNS)["runsOrError"]["results"]
+                assert runs and all(
+                    r["repositoryOrigin"]["repositoryLocationName"] == "albumsync" for r in runs
+                ), runs
+                page.goto(f"http://127.0.0.1:{port}/overview/activity/timeline")
+                page.get_by_text("album_sync_job").first.wait_for(timeout=UI_WAIT_SECONDS * 1000)
+                # The location's row counts its runs in the window: every run of the demo.
+                badge = page.get_by_text(str(len(runs)), exact=True).first
+                badge.wait_for(timeout=UI_WAIT_SECONDS * 1000)
             finally:
                 chromium.close()
         # Stopped as a terminal's Ctrl-C or a service manager would: all of it stops.
