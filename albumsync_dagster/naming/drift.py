@@ -227,23 +227,25 @@ def _resolved_pairs(
             yield cur, can
 
 
+@lru_cache(maxsize=8192)
 def date_relation(current: DateSpan, canonical: DateSpan) -> str:
     """How a date read from a name relates to the canonical one: ``same``, ``narrower``,
     ``wider``, ``incomplete``, ``overlap`` or ``wrong`` (the best reading of an unsaid year)."""
-    return _span_relation(current, canonical)
-
-
-@lru_cache(maxsize=8192)
-def _span_relation(current: DateSpan, canonical: DateSpan) -> str:
-    """How two dates relate, the best reading when a year is unsaid."""
     if current == canonical:
         return "same"
     if not current.valid:
         return "wrong"
+    if current.has_year and canonical.has_year:  # one reading: no year to choose
+        can = canonical.resolve(_ANY_YEAR)
+        cur = current.resolve(_ANY_YEAR) if can is not None else None
+        return "wrong" if cur is None or can is None else _relation(cur, can)
     relations = [_relation(c, k) for c, k in _resolved_pairs(current, canonical)]
     if not relations:
         return "wrong"
     return min(relations, key=DATE_PENALTIES.__getitem__)
+
+
+_span_relation = date_relation  # how two dates relate, cached
 
 
 def _date_relation(current: NameParts, canonical: NameParts) -> str:
