@@ -256,16 +256,10 @@ def _split(
                 first, rest = body[:index].strip(), body[index + 2 :].strip()
         else:
             first, rest = first_segment(body)
-        if not known or " ".join(first.split()).casefold() != known:
-            # is_prefix, inline: this loop runs twice for every name scored
-            labels = _after_labels(first) if len(first) <= _CACHED_SEGMENT else _read_labels(first)
-            if labels is None or not (
-                not labels
-                or labels in _SPORT_KEYS
-                or labels in sport_keys
-                or (any_sport and rest and has_letter_or_digit(labels))
-            ):
-                break
+        if (not known or " ".join(first.split()).casefold() != known) and not is_prefix(
+            first, sport_keys, any_sport=any_sport and bool(rest)
+        ):
+            break
         prefixes.append(first)
         body = rest
     return " ".join(prefixes), body, date_text, span
