@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from albumsync_dagster.smugmug.models import MAX_ALBUM_NAME_LENGTH
+
 from .event_dates import (
     EventDates,
     format_day,
@@ -28,7 +30,7 @@ from .event_dates import (
 )
 from .text import clean_field, has_letter_or_digit, shorten, title_case
 
-MAX_NAME_LENGTH = 255  # SmugMug's limit on an album name
+MAX_NAME_LENGTH = MAX_ALBUM_NAME_LENGTH  # SmugMug's limit on an album name, declared there
 TITLE_DATE_SEPARATOR = " - "
 TEAM_SEPARATOR = " vs "
 

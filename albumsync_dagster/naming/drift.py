@@ -61,6 +61,7 @@ from functools import lru_cache
 
 from rapidfuzz.fuzz import ratio
 
+from .canonical import MAX_NAME_LENGTH
 from .explanation import DriftExplanation, PartDifference
 from .name_parts import (
     DateSpan,
@@ -114,29 +115,34 @@ _NUMBER = re.compile(r"\d+")
 
 def _distinctions(title: str) -> tuple[str, ...]:
     """The division words and numbers of a normalised title, sorted."""
-    return _cached_distinctions(title) if len(title) <= 255 else _find_distinctions(title)
-
-
-def _find_distinctions(title: str) -> tuple[str, ...]:
-    words = [_DIVISIONS.get(w.replace("’", "'"), "") for w in _WORD.findall(title)]
-    return tuple(sorted([w for w in words if w] + _NUMBER.findall(title)))
-
-
-_cached_distinctions = lru_cache(maxsize=4096)(_find_distinctions)
-
-
-def _find_words(title: str) -> tuple[str, ...]:
-    # Division words are compared by meaning ("Mens" is "Men's"), apostrophes not at all.
-    words = (w.replace("’", "'") for w in _WORD.findall(title))
-    return tuple(sorted(_DIVISIONS.get(w, w).replace("'", "") for w in words))
-
-
-_cached_words = lru_cache(maxsize=4096)(_find_words)
+    return _title_words(title)[1]
 
 
 def _words(title: str) -> tuple[str, ...]:
     """The words of a normalised title, sorted: equal for the same words in any order."""
-    return _cached_words(title) if len(title) <= 255 else _find_words(title)
+    return _title_words(title)[0]
+
+
+def _title_words(title: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(:func:`_words`, :func:`_distinctions`) of a title, from one pass over its words."""
+    if len(title) <= MAX_NAME_LENGTH:
+        return _cached_title_words(title)
+    return _find_title_words(title)
+
+
+def _find_title_words(title: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    found = _WORD.findall(title)
+    if "’" in title:
+        found = [w.replace("’", "'") for w in found]
+    distinctions = [d for d in map(_DIVISIONS.get, found) if d] + _NUMBER.findall(title)
+    # Division words are compared by meaning ("Mens" is "Men's"), apostrophes not at all.
+    words = [_DIVISIONS.get(w, w) for w in found]
+    if "'" in title or "’" in title:
+        words = [w.replace("'", "") for w in words]
+    return tuple(sorted(words)), tuple(sorted(distinctions))
+
+
+_cached_title_words = lru_cache(maxsize=8192)(_find_title_words)
 
 
 def _title_drift(current: NameParts, canonical: NameParts, *, read_at: bool = True) -> float:
@@ -200,6 +206,10 @@ def _relation(cur: tuple[int, int], can: tuple[int, int]) -> str:
     return "wrong"
 
 
+# A name's few thousand dates are read for the same few years again and again.
+_resolve = lru_cache(maxsize=8192)(DateSpan.resolve)
+
+
 def _years(span: tuple[int, int]) -> list[int]:
     first, last = date.fromordinal(span[0]).year, date.fromordinal(span[1]).year
     return [first] if first == last else [first, last]
@@ -227,23 +237,32 @@ def _resolved_pairs(
             yield cur, can
 
 
+@lru_cache(maxsize=8192)
 def date_relation(current: DateSpan, canonical: DateSpan) -> str:
     """How a date read from a name relates to the canonical one: ``same``, ``narrower``,
     ``wider``, ``incomplete``, ``overlap`` or ``wrong`` (the best reading of an unsaid year)."""
-    return _span_relation(current, canonical)
-
-
-@lru_cache(maxsize=8192)
-def _span_relation(current: DateSpan, canonical: DateSpan) -> str:
-    """How two dates relate, the best reading when a year is unsaid."""
     if current == canonical:
         return "same"
     if not current.valid:
         return "wrong"
-    relations = [_relation(c, k) for c, k in _resolved_pairs(current, canonical)]
-    if not relations:
+    if current.has_year and not canonical.has_year:
+        relations = [_relation(c, k) for c, k in _resolved_pairs(current, canonical)]
+        return min(relations, key=DATE_PENALTIES.__getitem__) if relations else "wrong"
+    # _resolved_pairs' other case, unrolled: the canonical date is read once.
+    can = _resolve(canonical, _ANY_YEAR)
+    if can is None:
         return "wrong"
-    return min(relations, key=DATE_PENALTIES.__getitem__)
+    best = "wrong"  # the highest penalty: a reading replaces it only when lower
+    for year in (_ANY_YEAR,) if current.has_year else _years(can):
+        cur = _resolve(current, year)
+        if cur is not None:
+            relation = _relation(cur, can)
+            if DATE_PENALTIES[relation] < DATE_PENALTIES[best]:
+                best = relation
+    return best
+
+
+_span_relation = date_relation  # how two dates relate, cached
 
 
 def _date_relation(current: NameParts, canonical: NameParts) -> str:

@@ -33,6 +33,7 @@ from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
 
+from .canonical import MAX_NAME_LENGTH
 from .event_dates import MONTH_ABBREVIATIONS
 from .text import clean_text
 
@@ -44,7 +45,7 @@ _VERSUS = re.compile(r"(?<!\S)(?:vs?|versus)\.?(?!\S)")
 
 # No date text in any form is longer ("wednesday, september 30th, 2024 - thursday, ...").
 _LONGEST_DATE = 80
-_CACHED_NAME_LENGTH = 255
+_CACHED_NAME_LENGTH = MAX_NAME_LENGTH
 
 _MON = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -113,6 +114,7 @@ _DATE_AT_END = re.compile(
 _DATE_AT_START = re.compile(rf"(?:{_ANY_FORM})(?=[\s,:;|)\].-]|$)")
 # The part before a " - " ends in something a date could start with: a number or a month.
 _ENDS_DATE_LIKE = re.compile(rf"(?:\d|\d(?:st|nd|rd|th)|\b{_MON})$")
+_ENDS_DATE_LIKE_LONGEST = len("september.")
 # Separators left at the title's ends once the date is cut off ("Cup (May 30)" -> "cup (").
 # Not "." or ")": "Eagles Jr." and "Lions (JV)" end in them.
 _TITLE_EDGES = " -,:;|/"
@@ -173,6 +175,10 @@ class NameParts(NamedTuple):
     title_key: str
     date_key: str
     span: DateSpan | None
+
+
+def _new_parts(fields: tuple[str, str, str, str, DateSpan | None]) -> NameParts:
+    return tuple.__new__(NameParts, fields)  # NameParts(*fields) without its Python __new__
 
 
 def normalise(name: str) -> str:
@@ -296,7 +302,10 @@ def _readings(name: str, canonical: bool) -> list[tuple[str, str, DateSpan | Non
     """The ways to split a name into (title, date text, date), the likeliest first."""
     found = _split_at_dash(name, last=canonical)
     if found is not None:
-        if canonical or _ENDS_DATE_LIKE.search(found[0]) is None:
+        title = found[0]
+        # Only the tail can hold the match (a month name with its dot at most): search there.
+        tail = max(0, len(title) - _ENDS_DATE_LIKE_LONGEST)
+        if canonical or _ENDS_DATE_LIKE.search(title, tail) is None:
             return [found]
         # "Cup May 30 - Jun 2" is one range across the separator, "Tribute to May - Jun 2024"
         # a title ending in a month: when the text allows both, both readings are kept.
@@ -333,13 +342,7 @@ def _parts(full_key: str, title: str, date_text: str, span: DateSpan | None) -> 
     title = title.strip(_TITLE_EDGES)
     while title.endswith(("(", "[")):
         title = title[:-1].rstrip(_TITLE_EDGES)
-    return NameParts(
-        full_key,
-        title,
-        title.replace(" ", ""),
-        date_text.replace(" ", ""),
-        span,
-    )
+    return _new_parts((full_key, title, title.replace(" ", ""), date_text.replace(" ", ""), span))
 
 
 def is_default_title(title: str) -> bool:

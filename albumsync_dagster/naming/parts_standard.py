@@ -40,7 +40,7 @@ from .drift import date_relation
 from .event_dates import MONTH_ABBREVIATIONS, EventDates
 from .explanation import DriftExplanation, PartDifference
 from .name_parts import DateSpan, is_default_title, normalise
-from .segments import SEPARATOR, first_segment, read_segment_date, split_off_date
+from .segments import SEPARATOR, first_segment, read_segment_date, split_off_date_of
 from .text import clean_field, has_letter_or_digit, shorten, strip_controls, title_case
 
 PART_SEPARATOR = " - "
@@ -221,48 +221,79 @@ def split_name(
     ignored: it is then compared as written); ``any_sport`` lets a prefix end in any word when
     a middle follows (a name this standard wrote).
     """
-    body, date_text, span = split_off_date(name)
+    known = " ".join(known_prefix.split()).casefold() if known_prefix else ""
+    sport_keys = frozenset(sports) if sports else _NO_KEYS
+    plain = name.isascii() and name.isprintable()
+    return NameSegments(*_split(name, plain, known, sport_keys, keep_whole, any_sport))
+
+
+_NO_KEYS: frozenset[str] = frozenset()
+# (prefix, middle, date text, date): what split_name returns, as a plain tuple.
+_Parts = tuple[str, str, str, DateSpan | None]
+
+
+def _split(
+    name: str,
+    plain: bool,
+    known: str,
+    sport_keys: Collection[str],
+    keep_whole: Collection[str],
+    any_sport: bool,
+) -> _Parts:
+    """:func:`split_name` with ``known`` already folded (``""`` for none); ``plain``: the
+    name is printable ASCII."""
+    body, date_text, span = split_off_date_of(name, plain)
+    if not body or body in keep_whole:
+        return "", body, date_text, span
+    plain = body.isascii()  # then the only separator is " - " (controls are gone)
     prefixes: list[str] = []
-    known = " ".join(known_prefix.split()).casefold()
-    sport_keys = set(sports)
     while body and body not in keep_whole:
-        first, rest = first_segment(body)
-        recognised = (bool(known) and " ".join(first.split()).casefold() == known) or is_prefix(
+        if plain:
+            index = body.find(" - ")
+            if index < 0:
+                first, rest = body.strip(), ""
+            else:
+                first, rest = body[:index].strip(), body[index + 2 :].strip()
+        else:
+            first, rest = first_segment(body)
+        if (not known or " ".join(first.split()).casefold() != known) and not is_prefix(
             first, sport_keys, any_sport=any_sport and bool(rest)
-        )
-        if not recognised:
+        ):
             break
         prefixes.append(first)
         body = rest
-    return NameSegments(" ".join(prefixes), body, date_text, span)
+    return " ".join(prefixes), body, date_text, span
 
 
 def _loose(name: str) -> str:
     """A name with dash style and white space made uniform (letter case kept)."""
+    if name.isascii() and name.isprintable():
+        return " ".join(name.split())  # nothing to remove, no dash but "-"
     text = strip_controls(name)
     if not text.isascii():
         text = text.translate(_LOOSE_DASHES)
     return " ".join(text.split())
 
 
-def _canonical_loose(name: str) -> str:
-    return _cached_loose(name) if len(name) <= MAX_NAME_LENGTH else _loose(name)
+def canonical_segments(name: str) -> NameSegments:
+    """A canonical name (this standard wrote it) read into its parts; cached."""
+    return NameSegments(*_canonical_view(name)[3])
 
 
-_cached_loose = lru_cache(maxsize=4096)(_loose)
-
-
-def _split_canonical(name: str) -> NameSegments:
-    return split_name(name, any_sport=True)
+def _read_canonical(name: str) -> tuple[str, str, str, _Parts]:
+    """(the name loosened, its prefix with white space collapsed, that folded, its parts)."""
+    plain = name.isascii() and name.isprintable()
+    parts = _split(name, plain, "", _NO_KEYS, (), True)
+    prefix = " ".join(parts[0].split())
+    return " ".join(name.split()) if plain else _loose(name), prefix, prefix.casefold(), parts
 
 
 # One canonical name is scored against many current names (and again on every run).
-_canonical_segments = lru_cache(maxsize=4096)(_split_canonical)
+_canonical_views = lru_cache(maxsize=8192)(_read_canonical)
 
 
-def canonical_segments(name: str) -> NameSegments:
-    """A canonical name (this standard wrote it) read into its parts; cached."""
-    return _canonical_segments(name) if len(name) <= MAX_NAME_LENGTH else _split_canonical(name)
+def _canonical_view(name: str) -> tuple[str, str, str, _Parts]:
+    return _canonical_views(name) if len(name) <= MAX_NAME_LENGTH else _read_canonical(name)
 
 
 @dataclass(frozen=True)
@@ -317,7 +348,8 @@ class PartsStandard:
         judged = _judge(current, canonical)
         if judged is None:
             return DriftExplanation(COSMETIC, 0.0, 0, "same", standard=self.name)
-        cur, can, prefix_differs, middle_missing, relation = judged
+        cur, can = NameSegments(*judged[0]), NameSegments(*judged[1])
+        _, _, prefix_differs, middle_missing, relation = judged
         differences: list[PartDifference] = []
         if prefix_differs:
             kind = "missing" if not cur.prefix else ("extra" if not can.prefix else "different")
@@ -347,17 +379,21 @@ class PartsStandard:
         return max(COSMETIC, min(100, total + DATE_DRIFTS[relation]))
 
 
-def _judge(
-    current: str, canonical: str
-) -> tuple[NameSegments, NameSegments, bool, bool, str] | None:
+def _judge(current: str, canonical: str) -> tuple[_Parts, _Parts, bool, bool, str] | None:
     """(current's parts, canonical's parts, prefix differs, middle missing, date relation);
     None when the names differ only in dash style or white space."""
-    if _loose(current) == _canonical_loose(canonical):
+    loose, prefix, known, can = (
+        _canonical_views(canonical)
+        if len(canonical) <= MAX_NAME_LENGTH
+        else _read_canonical(canonical)
+    )
+    plain = current.isascii() and current.isprintable()
+    if (" ".join(current.split()) if plain else _loose(current)) == loose:
         return None
-    can = canonical_segments(canonical)
-    cur = split_name(current, known_prefix=can.prefix)
-    prefix_differs = " ".join(cur.prefix.split()) != " ".join(can.prefix.split())
-    return cur, can, prefix_differs, not usable_middle(cur.middle), _relation(cur, can)
+    cur = _split(current, plain, known, _NO_KEYS, (), False)
+    middle = cur[1]
+    usable = _cached_usable(middle) if len(middle) <= MAX_NAME_LENGTH else _usable(middle)
+    return cur, can, " ".join(cur[0].split()) != prefix, not usable, _relation(cur, can)
 
 
 def _sport_keys(enrichment: Enrichment) -> tuple[str, ...]:
@@ -367,18 +403,21 @@ def _sport_keys(enrichment: Enrichment) -> tuple[str, ...]:
     )
 
 
-def _relation(cur: NameSegments, can: NameSegments) -> str:
-    if can.span is None:
-        return "none" if cur.span is None else "extra"
-    if cur.span is None:
+def _relation(cur: _Parts, can: _Parts) -> str:
+    can_span, cur_span = can[3], cur[3]
+    if can_span is None:
+        return "none" if cur_span is None else "extra"
+    if cur_span is None:
         return "missing"
-    relation = date_relation(cur.span, can.span)
-    if relation == "same" and cur.date != can.date and _date_key(cur.date) != _date_key(can.date):
+    relation = date_relation(cur_span, can_span)
+    if relation == "same" and cur[2] != can[2] and _date_key(cur[2]) != _date_key(can[2]):
         return "notation"
     return relation
 
 
+@lru_cache(maxsize=4096)
 def _date_key(text: str) -> str:
+    # Date texts are a small vocabulary (what read_segment_date read): cached.
     return normalise(text).replace(" ", "")
 
 

@@ -10,7 +10,9 @@ plus the ``MM-DD-YYYY to MM-DD-YYYY`` range the standards write.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from .event_dates import MONTH_ABBREVIATIONS
 from .name_parts import DateSpan, normalise, read_date
 from .text import strip_controls
 
@@ -18,14 +20,43 @@ from .text import strip_controls
 # "Cup - - 05-30-2024" still has a separator right before its date.
 SEPARATOR = re.compile(r"\s[-\u2013\u2014](?=\s)")
 _RANGE_WORD = " to "
+# The first three letters of a date in words: a month's or a weekday's.
+_DATE_STARTS = frozenset(
+    (
+        *(month.lower() for month in MONTH_ABBREVIATIONS),
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+    )
+)
 _LONGEST_DATE = 2 * 80 + len(_RANGE_WORD)
 
 
 def read_segment_date(text: str) -> DateSpan | None:
     """The date a segment says, or None: ``Sep 22``, ``2026-09-22``, ``09-22-2026``,
     ``09-22-2026 to 09-23-2026``, ``Sep 2026`` ... (the drift parser's notations)."""
+    return _segment_date(text, text.isascii() and text.isprintable())
+
+
+def _segment_date(text: str, plain: bool) -> DateSpan | None:
+    """:func:`read_segment_date`; ``plain``: the text is printable ASCII."""
     if len(text) > _LONGEST_DATE:
         return None  # no date notation is this long: spare normalising a whole name
+    if plain:
+        # Every notation starts with a digit, a month or a weekday; most middles do not.
+        start = text.lstrip()[:3]
+        if not start[:1].isdigit() and start.lower() not in _DATE_STARTS:
+            return None
+    return _cached_segment_date(text)
+
+
+# The last segments of an account's names are mostly its few thousand dates: worth a cache.
+@lru_cache(maxsize=8192)
+def _cached_segment_date(text: str) -> DateSpan | None:
     normal = normalise(text)
     if not normal:
         return None
@@ -51,14 +82,25 @@ def split_off_date(name: str) -> tuple[str, str, DateSpan | None]:
     """(what comes before the date segment, the date segment, its date) of a name, text as
     written (controls removed, ends trimmed). The date segment is the last segment only; a
     name that is a bare date is all date; with no date the whole name comes first."""
-    text = strip_controls(name)
-    start, end = _last_separator(text)
+    return split_off_date_of(name, name.isascii() and name.isprintable())
+
+
+def split_off_date_of(name: str, plain: bool) -> tuple[str, str, DateSpan | None]:
+    """:func:`split_off_date` of a name known to be printable ASCII (``plain``) or not."""
+    if plain:
+        text = name.strip()  # nothing to remove, and " - " is the only separator
+        start = text.rfind(" - ")
+        end = start + 2
+    else:
+        text = strip_controls(name)
+        plain = text.isascii()  # controls removed: ASCII left is printable
+        start, end = _last_separator(text)
     if start >= 0:
         candidate = text[end:].strip()
-        span = read_segment_date(candidate)
+        span = _segment_date(candidate, plain)
         if span is not None:
             return text[:start].strip(), candidate, span
-    span = read_segment_date(text)
+    span = _segment_date(text, plain)
     if span is not None:
         return "", text, span
     return text, "", None

@@ -71,6 +71,11 @@ class SeedStandard:
 
 
 SEED_STANDARD = SeedStandard()
+# The built-in standards by their exact names: drift_score's fast path (one dict look-up).
+_BUILT_IN: dict[str, NamingStandard] = {
+    SEED: SEED_STANDARD,
+    LEVEL_EVENT_DATE.name: LEVEL_EVENT_DATE,
+}
 
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::([^{}]*))?\}")
 _TEMPLATE_SHAPES = (
@@ -172,10 +177,11 @@ def canonical_name(
 
 def drift_score(current: str, canonical: str, *, standard: str | NamingStandard = SEED) -> int:
     """How far ``current`` is from ``canonical`` under ``standard``, 0 (identical) to 100."""
-    if standard == SEED or standard is SEED_STANDARD:
+    chosen = _BUILT_IN.get(standard) if isinstance(standard, str) else standard
+    if chosen is SEED_STANDARD:
         return seed_drift_score(current, canonical)
     _check_names(current, canonical)
-    return naming_standard(standard).score(current, canonical)
+    return (chosen or naming_standard(standard)).score(current, canonical)
 
 
 def explain_drift(
@@ -194,18 +200,19 @@ def split_name_parts(name: str, *, standard: str | NamingStandard = SEED) -> Nam
 def clear_caches() -> None:
     """Empty the naming caches (parsed canonical names, date texts, date relations, title
     words): what a cold measurement starts from."""
-    from . import drift, name_parts, parts_standard
+    from . import drift, name_parts, parts_standard, segments
 
     for cached in (
         name_parts._canonical_parts,
         name_parts._read_date,
+        segments._cached_segment_date,
         drift._span_relation,
-        drift._cached_distinctions,
-        drift._cached_words,
+        drift._cached_title_words,
+        drift._resolve,
         parts_standard._after_labels,
         parts_standard._cached_usable,
-        parts_standard._cached_loose,
-        parts_standard._canonical_segments,
+        parts_standard._canonical_views,
+        parts_standard._date_key,
     ):
         cached.cache_clear()
 

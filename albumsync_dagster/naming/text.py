@@ -33,6 +33,25 @@ def _is_noncharacter(code: int) -> bool:
     return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
 
 
+def _without_controls(value: str) -> str:
+    """``value`` in NFC with control, format and surrogate characters and noncharacters
+    removed (a whitespace control becomes a space); white space otherwise as it was."""
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", value)
+    # isprintable() is False for every C* and Z* character except the ASCII space, so the
+    # per-character walk below only runs for text that may hold something to remove.
+    if value.isprintable():
+        return value
+    kept: list[str] = []
+    for ch in value:
+        if unicodedata.category(ch) in _REMOVED_CATEGORIES or _is_noncharacter(ord(ch)):
+            if ch.isspace():
+                kept.append(" ")
+            continue
+        kept.append(ch)
+    return "".join(kept)
+
+
 def clean_text(value: object) -> str:
     """The text with control/format characters removed and whitespace collapsed (NFC).
 
@@ -40,20 +59,7 @@ def clean_text(value: object) -> str:
     """
     if not isinstance(value, str):
         return ""
-    if not value.isascii():
-        value = unicodedata.normalize("NFC", value)
-    # isprintable() is False for every C* and Z* character except the ASCII space, so the
-    # per-character walk below only runs for text that may hold something to remove.
-    if not value.isprintable():
-        kept: list[str] = []
-        for ch in value:
-            if unicodedata.category(ch) in _REMOVED_CATEGORIES or _is_noncharacter(ord(ch)):
-                if ch.isspace():
-                    kept.append(" ")
-                continue
-            kept.append(ch)
-        value = "".join(kept)
-    return " ".join(value.split())
+    return " ".join(_without_controls(value).split())
 
 
 def has_letter_or_digit(text: str) -> bool:
@@ -73,18 +79,7 @@ def clean_field(value: object) -> str:
 def strip_controls(value: str) -> str:
     """``value`` with control and format characters removed and its ends trimmed; inner
     whitespace and everything else kept character for character (an operator's own text)."""
-    if not value.isascii():
-        value = unicodedata.normalize("NFC", value)
-    if not value.isprintable():
-        kept: list[str] = []
-        for ch in value:
-            if unicodedata.category(ch) in _REMOVED_CATEGORIES or _is_noncharacter(ord(ch)):
-                if ch.isspace():
-                    kept.append(" ")
-                continue
-            kept.append(ch)
-        value = "".join(kept)
-    return value.strip()
+    return _without_controls(value).strip()
 
 
 def _capitalise(segment: str, keep_acronyms: bool) -> str:
