@@ -46,12 +46,13 @@ from albumsync_dagster.incremental import (
     newest_known_change,
     read_cursor,
 )
+from albumsync_dagster.outcomes import AlbumOutcome, gone_outcome
 from albumsync_dagster.schema import smugmug_albums
 from albumsync_dagster.settings import Settings
 from albumsync_dagster.smugmug import Album, SmugMugClient, SmugMugError
 from albumsync_dagster.smugmug.errors import SmugMugAuthError
 from albumsync_dagster.sql_arrays import any_of
-from albumsync_dagster.workflow import AlbumOutcome, gone_outcome, sync_albums
+from albumsync_dagster.workflow import sync_albums
 
 log = logging.getLogger("albumsync.account_sync")
 

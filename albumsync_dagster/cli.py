@@ -465,7 +465,7 @@ def repair_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Complete or close renames left pending by a crash or a database failure."""
-    from albumsync_dagster.workflow import repair_pending
+    from albumsync_dagster.renames import repair_pending
 
     engine = photo_database()
     with smugmug_client(engine) as client:

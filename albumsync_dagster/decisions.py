@@ -8,6 +8,7 @@ trail (``album_name_changes``). Dry runs record nothing: they change nothing eit
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
+from albumsync_dagster.connection_loss import database_failure, retry_on_connection_loss
 from albumsync_dagster.naming import DriftExplanation, explain_drift
 from albumsync_dagster.schema import album_decisions
+
+# The workflow's steps record their decisions here: a failure is logged as the workflow's.
+log = logging.getLogger("albumsync.workflow")
 
 # How the dates of two names relate (naming.drift's relations), in a photographer's words.
 DATE_RELATIONS = {
@@ -155,3 +160,17 @@ def latest_decisions(engine: Engine, album_keys: Sequence[str]) -> dict[str, Dec
             )
             for r in rows
         }
+
+
+def record_decisions_safely(
+    engine: Engine, decisions: Sequence[Decision], *, decided_by: str
+) -> None:
+    """Record the batch's decisions for the album report; a database that keeps failing is
+    logged, not raised: the renames and rows it reports on are already settled."""
+    try:
+        retry_on_connection_loss(
+            lambda: record_decisions(engine, decisions, decided_by=decided_by),
+            what="recording the batch's decisions",
+        )
+    except sa.exc.DBAPIError as exc:
+        log.error("%s", database_failure(exc, "the batch's decisions were not recorded"))

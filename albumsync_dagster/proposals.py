@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from albumsync_dagster.workflow import DEFERRED, AlbumOutcome
+from albumsync_dagster.outcomes import DEFERRED, AlbumOutcome
 
 COLUMNS = (
     "album_key",

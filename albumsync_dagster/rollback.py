@@ -16,18 +16,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from albumsync_dagster.fetch import fetch_albums
 from albumsync_dagster.locks import lock_album, unlock_album
 from albumsync_dagster.name_changes import SmugMugRenamed, Status
+from albumsync_dagster.outcomes import DEFAULT_RENAME_RECHECK, FAILED, RENAMED
+from albumsync_dagster.renames import rename_on_smugmug, repair_pending
 from albumsync_dagster.schema import album_name_changes as changes
 from albumsync_dagster.smugmug import SmugMugClient
-from albumsync_dagster.workflow import (
-    DEFAULT_RENAME_RECHECK,
-    FAILED,
-    RENAMED,
-    fetch_albums,
-    rename_on_smugmug,
-    repair_pending,
-)
 
 RESTORED = "restored"
 WOULD_RESTORE = "would_restore"

@@ -358,7 +358,7 @@ def run_pooler_variant(
     mutex: str,
 ) -> dict[str, float]:
     """The direct path once; total seconds, seconds in step 3 (renames) and the outcome."""
-    from albumsync_dagster import workflow
+    from albumsync_dagster import renames, workflow
 
     renaming = [0.0]
     apply_renames = workflow.apply_renames
@@ -377,7 +377,9 @@ def run_pooler_variant(
         env = sync_env(emu, workflow_url, args.batch_size)
         try:
             with (
-                patched(workflow, "album_mutex", MUTEXES[mutex]),
+                # Each name is patched where its caller looks it up: the renames take the
+                # album's mutex in renames.py, the batch calls apply_renames in workflow.py.
+                patched(renames, "album_mutex", MUTEXES[mutex]),
                 patched(workflow, "apply_renames", timed_apply_renames),
             ):
                 total = run_direct(workflow_engine, env, args.batch_size)
