@@ -19,6 +19,7 @@ from typing import ClassVar
 from albumsync_dagster.name_copies import CopySpec, Relation, parse_name_copies, parse_views
 from albumsync_dagster.naming import NamingStandard, naming_standard
 from albumsync_dagster.naming.event_dates import resolve_zone
+from albumsync_dagster.numbers import bounded_number
 from albumsync_dagster.smugmug.client import (
     DEFAULT_BASE_URL,
     DEFAULT_REQUESTS_PER_SECOND,
@@ -167,26 +168,8 @@ def lease_seconds_from_env(environ: Mapping[str, str] | None = None) -> int:
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name}={value} is outside {low}..{high}")
-    return value
+    return bounded_number(name, env.get(name), default, low, high, whole=True)
 
 
 def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name}={value:g} is outside {low:g}..{high:g}")
-    return value
+    return bounded_number(name, env.get(name), default, low, high)

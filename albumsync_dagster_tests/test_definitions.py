@@ -398,3 +398,23 @@ def test_the_dagster_layer_reads_no_setting_at_import():
         text=True,
     )
     assert loading.returncode != 0 and "Mars/Olympus_Mons" in loading.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ALBUMSYNC_BATCH_SIZE", "ten", "ALBUMSYNC_BATCH_SIZE='ten' is not a whole number"),
+        ("ALBUMSYNC_BATCH_SIZE", "2.5", "ALBUMSYNC_BATCH_SIZE='2.5' is not a whole number"),
+        ("ALBUMSYNC_LEASE_SECONDS", "1", "ALBUMSYNC_LEASE_SECONDS=1 is outside 2..86400"),
+        (
+            "ALBUMSYNC_RENAME_RECHECK_HOURS",
+            "x",
+            "ALBUMSYNC_RENAME_RECHECK_HOURS='x' is not a number",
+        ),
+        ("SMUGMUG_TIMEOUT_SECONDS", "0.05", "SMUGMUG_TIMEOUT_SECONDS=0.05 is outside 0.1..600"),
+    ],
+)
+def test_every_numeric_setting_is_refused_the_same_way(variable, value, message):
+    with pytest.raises(ValueError) as raised:
+        Settings.from_env({variable: value})
+    assert str(raised.value) == message

@@ -28,6 +28,7 @@ from urllib.parse import quote, urljoin
 
 import httpx
 
+from albumsync_dagster.numbers import bounded_number
 from albumsync_dagster.smugmug.envelope import Envelope, error_for_status, parse_envelope
 from albumsync_dagster.smugmug.errors import (
     SmugMugConfigError,
@@ -144,16 +145,7 @@ def _tls_context() -> ssl.SSLContext:
 def timeout_seconds_setting(raw: str | None) -> float:
     """``SMUGMUG_TIMEOUT_SECONDS``: the per-request time-out, 0.1-600 s (unset: 30);
     a bad value raises ValueError naming the variable."""
-    name, text = "SMUGMUG_TIMEOUT_SECONDS", (raw or "").strip()
-    if not text:
-        return DEFAULT_TIMEOUT_SECONDS
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{name}={text!r} is not a number") from None
-    if not 0.1 <= value <= 600.0:
-        raise ValueError(f"{name}={value:g} is outside 0.1..600")
-    return value
+    return bounded_number("SMUGMUG_TIMEOUT_SECONDS", raw, DEFAULT_TIMEOUT_SECONDS, 0.1, 600.0)
 
 
 def requests_per_second_setting(raw: str | None) -> float | None:
