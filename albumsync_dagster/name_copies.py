@@ -373,27 +373,37 @@ class CopyMismatch:
     sample: list[tuple[str, str | None, str | None]]  # (album key, SmugMug name, copy's name)
 
 
+def _differing_from_snapshot(copy: NameCopy, *columns: sa.ColumnElement) -> sa.Select:
+    """``columns`` of the copy's rows whose name is not SmugMug's (per the catalog snapshot),
+    for albums SmugMug still has; the snapshot's columns are at hand as ``snapshot``."""
+    from albumsync_dagster.schema import smugmug_albums as snapshot
+
+    return (
+        sa.select(*columns)
+        .join(snapshot, snapshot.c.album_key == copy.key)
+        .where(snapshot.c.gone_at.is_(None), copy.name.is_distinct_from(snapshot.c.name))
+    )
+
+
 def copies_against_snapshot(engine: Engine, limit: int) -> list[CopyMismatch]:
     """Per attached copy with albums whose row differs from SmugMug's live name: how many
     albums, and the first ``limit`` of them (one grouped query per copy)."""
-    from albumsync_dagster.schema import smugmug_albums
+    from albumsync_dagster.schema import smugmug_albums as snapshot
 
     found: list[CopyMismatch] = []
     copies = attached(engine).copies
     if not copies:
         return found
-    snapshot = smugmug_albums
     with engine.connect() as conn:
         for copy in copies:
             per_album = (
-                sa.select(
+                _differing_from_snapshot(
+                    copy,
                     copy.key.label("album_key"),
                     snapshot.c.name.label("smugmug_name"),
                     sa.func.min(copy.name).label("copy_name"),
                     sa.func.count().over().label("total"),
                 )
-                .join(snapshot, snapshot.c.album_key == copy.key)
-                .where(snapshot.c.gone_at.is_(None), copy.name.is_distinct_from(snapshot.c.name))
                 .group_by(copy.key, snapshot.c.name)
                 .order_by(copy.key)
                 .limit(limit)
@@ -416,8 +426,6 @@ def disagreeing_copies(
     """Per album SmugMug still has (all, or those given), the attached copies whose row
     carries another name than SmugMug's (per the catalog snapshot); albums whose copies all
     agree are left out. One set-based query per copy."""
-    from albumsync_dagster.schema import smugmug_albums as snapshot
-
     found: dict[str, list[str]] = {}
     copies = attached(bind).copies
     if not copies:
@@ -425,12 +433,7 @@ def disagreeing_copies(
     texts = ARRAY(sa.Text)
     with _connected(bind) as conn:
         for copy in copies:
-            query = (
-                sa.select(copy.key)
-                .distinct()
-                .join(snapshot, snapshot.c.album_key == copy.key)
-                .where(snapshot.c.gone_at.is_(None), copy.name.is_distinct_from(snapshot.c.name))
-            )
+            query = _differing_from_snapshot(copy, copy.key).distinct()
             if album_keys is not None:
                 wanted = sa.cast(sa.bindparam("keys", list(album_keys), type_=texts), texts)
                 query = query.where(copy.key == sa.any_(wanted))

@@ -26,6 +26,12 @@ PHOTO_TABLE = photo_metadata.name
 # photo_metadata: every column is read; these are the ones written (album_key by the backfill).
 PHOTO_PRIVILEGES = ("SELECT", "UPDATE")
 PHOTO_WRITTEN_COLUMNS = ("album_key", "album_name", "updated_at")
+# Column-level grants that count as the privilege on photo_metadata: every column read, the
+# columns written.
+PHOTO_COLUMNS = {
+    "SELECT": tuple(c.name for c in photo_metadata.columns),
+    "UPDATE": PHOTO_WRITTEN_COLUMNS,
+}
 OWN_TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 
@@ -143,10 +149,7 @@ def missing_photo_privileges(conn: Connection, *, writes: bool = True) -> Missin
     """What the role lacks of ``SELECT, UPDATE`` on ``photo_metadata`` (which must exist);
     column-level grants covering the columns read and written count too."""
     return missing_table_privileges(
-        conn,
-        PHOTO_TABLE,
-        PHOTO_PRIVILEGES if writes else ("SELECT",),
-        {"SELECT": tuple(c.name for c in photo_metadata.columns), "UPDATE": PHOTO_WRITTEN_COLUMNS},
+        conn, PHOTO_TABLE, PHOTO_PRIVILEGES if writes else ("SELECT",), PHOTO_COLUMNS
     )
 
 
@@ -195,12 +198,8 @@ _PRIVILEGES = sa.text(
 
 def _wanted(writes: bool) -> list[tuple[str, str, tuple[str, ...]]]:
     """(table, privilege, columns whose column-level grants also do) in the order reported."""
-    photo_columns = {
-        "SELECT": tuple(c.name for c in photo_metadata.columns),
-        "UPDATE": PHOTO_WRITTEN_COLUMNS,
-    }
     wanted = [
-        (PHOTO_TABLE, p, photo_columns[p]) for p in (PHOTO_PRIVILEGES if writes else ("SELECT",))
+        (PHOTO_TABLE, p, PHOTO_COLUMNS[p]) for p in (PHOTO_PRIVILEGES if writes else ("SELECT",))
     ]
     wanted.append((schema_migrations.name, "SELECT", ()))
     own = OWN_TABLE_PRIVILEGES if writes else ("SELECT",)

@@ -5,15 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from albumsync_dagster_tests.cli_runner import CliResult, run_cli
-
-
-def one_error_line(result: CliResult) -> str:
-    assert result.code == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+from albumsync_dagster_tests.cli_runner import one_error_line, run_cli
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from albumsync_dagster.db import create_engine, sqlalchemy_url
 from albumsync_dagster.definitions import defs
-from albumsync_dagster_tests.cli_runner import CliResult, run_cli
+from albumsync_dagster_tests.cli_runner import CliResult, one_error_line, run_cli
 from albumsync_dagster_tests.photo_rows import names_of
 from albumsync_dagster_tests.sports_account import TZ, Harness, sports_harness
 
@@ -120,14 +120,6 @@ def restricted_factory(
             conn.exec_driver_sql(f"DROP ROLE IF EXISTS {restricted.role}")
             conn.exec_driver_sql(f"DROP ROLE IF EXISTS {restricted.owner}")
     server.dispose()
-
-
-def one_error_line(result: CliResult) -> str:
-    assert result.code == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_the_readme_grants_are_what_the_test_applies():
