@@ -17,7 +17,7 @@ an account whose search fails falls back to the full listing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from albumsync_dagster.catalog import (
     CatalogSnapshot,
+    listed_album_keys,
     refresh_catalog,
     refresh_changed,
     snapshot_albums,
@@ -49,7 +50,7 @@ from albumsync_dagster.incremental import (
 from albumsync_dagster.outcomes import AlbumOutcome, gone_outcome
 from albumsync_dagster.schema import smugmug_albums
 from albumsync_dagster.settings import Settings
-from albumsync_dagster.smugmug import Album, SmugMugClient, SmugMugError
+from albumsync_dagster.smugmug import SmugMugClient, SmugMugError
 from albumsync_dagster.smugmug.errors import SmugMugAuthError
 from albumsync_dagster.sql_arrays import any_of
 from albumsync_dagster.workflow import sync_albums
@@ -114,46 +115,48 @@ def sync_account(
     source: str = "cli",
     on_planned: Callable[[AccountSync], None] | None = None,
     on_album: Callable[[AlbumOutcome], None] | None = None,
+    keep_outcomes: bool = True,
     **batch_options: Any,
 ) -> AccountSync:
     """Sync the albums of the account that need it (all of them with ``full``);
-    ``batch_options`` reach :func:`workflow.sync_albums` (the rename budget)."""
+    ``batch_options`` reach :func:`workflow.sync_albums` (the rename budget).
+
+    ``keep_outcomes=False`` leaves :attr:`AccountSync.outcomes` empty: a caller that takes
+    each outcome from ``on_album`` then holds nothing per album."""
     result = AccountSync()
     result.listing, catalog = list_account(engine, client, settings, full=full)
-    result.listed = len(catalog.albums)
+    result.listed = catalog.listed
     result.gone = list(catalog.gone_keys)
     if full:
-        result.work = [AlbumWork(k, ("full run",)) for k in catalog.known_keys]
+        result.work = [AlbumWork(k, ("full run",)) for k in listed_album_keys(engine)]
     else:
         decided_with = decision_inputs(settings, threshold)
         result.work = albums_to_sync(engine, decided_with)
     if on_planned:
         on_planned(result)
     keys = [w.album_key for w in result.work]
-    # Albums the listing did not show are taken as the snapshot holds them: no request.
-    known = {
-        **snapshot_albums(engine, set(keys) - set(catalog.known_keys)),
-        **_by_key(catalog.albums),
-    }
 
     def report(outcome: AlbumOutcome) -> None:
-        result.outcomes.append(outcome)
+        if keep_outcomes:
+            result.outcomes.append(outcome)
         if on_album:
             on_album(outcome)
 
     for key in result.gone:
         report(gone_outcome(key))
     for start in range(0, len(keys), settings.batch_size):
+        batch = keys[start : start + settings.batch_size]
         sync_albums(
             engine,
             client,
-            keys[start : start + settings.batch_size],
+            batch,
             settings=settings,
             dry_run=dry_run,
             threshold=threshold,
             changed_by=changed_by,
             source=source,
-            known=known,
+            # The listing is in the snapshot: albums are taken as stored, with no request.
+            known=snapshot_albums(engine, batch),
             on_album=report,
             reread_images=full,
             **batch_options,
@@ -161,24 +164,17 @@ def sync_account(
     return result
 
 
-def _by_key(albums: Iterable[Album]) -> dict[str, Album]:
-    return {a.album_key: a for a in albums}
-
-
 @dataclass
 class ChangeTick:
-    """What a change-sensor tick found: albums listed, the new ones (never synced, stored
-    since the last full listing), the work, the cursor, each worked album's version."""
+    """What a change-sensor tick found: how many albums it listed, the new ones (never
+    synced, stored since the last full listing), the work, the cursor, each worked album's
+    version."""
 
-    albums: list[Album]
+    listed: int
     new: set[str]
     work: list[AlbumWork]
     position: datetime | None
     versions: dict[str, str]
-
-    @property
-    def listed(self) -> int:
-        return len(self.albums)
 
 
 def find_changes(
@@ -194,11 +190,9 @@ def find_changes(
         with engine.connect() as conn:
             since = newest_known_change(conn)
         if since is None:
-            return ChangeTick([], set(), [], None, {})
+            return ChangeTick(0, set(), [], None, {})
     catalog = refresh_changed(engine, client, since - LISTING_LAG)
-    listed_newest = max(
-        (a.last_updated for a in catalog.albums if a.last_updated is not None), default=since
-    )
+    position = max(since, catalog.newest_change or since)
     work = albums_to_sync(engine, decided_with)
     never_synced = [w.album_key for w in work if NEVER_SYNCED in w.reasons]
     full_listing = read_cursor(engine, FULL_LISTING)
@@ -219,4 +213,4 @@ def find_changes(
     versions = {
         k: f"{a.last_updated}|{a.images_last_updated}|{a.name}" for k, a in snapshot.items()
     }
-    return ChangeTick(catalog.albums, new, work, max(since, listed_newest), versions)
+    return ChangeTick(catalog.listed, new, work, position, versions)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -12,16 +12,25 @@ from sqlalchemy.engine import Connection, Engine
 from albumsync_dagster.connection_loss import retry_on_connection_loss
 from albumsync_dagster.incremental import FULL_LISTING, advance_newest_change, write_cursor
 from albumsync_dagster.schema import smugmug_albums
-from albumsync_dagster.smugmug import Album, SmugMugClient
+from albumsync_dagster.smugmug import Album, SmugMugClient, SmugMugError
 from albumsync_dagster.sql_arrays import any_of, chunks
+
+# Albums stored per transaction while a listing arrives (ten pages of SmugMug's 100).
+LISTING_PART = 1_000
+# Snapshot keys read per query when looking for albums gone from SmugMug.
+KEYS_PER_READ = 10_000
 
 
 @dataclass(frozen=True)
 class CatalogSnapshot:
-    albums: list[Album]
+    """What a listing found and stored. The albums themselves are in ``smugmug_albums``: a
+    listing is stored as it arrives, never held whole (:func:`listed_album_keys` reads them)."""
+
+    listed: int  # albums SmugMug listed (each once)
+    image_count: int  # photos they hold (SmugMug's ImageCount)
     new_keys: list[str]  # not in the snapshot before (or back after being gone)
-    gone_keys: list[str]  # in the snapshot before, no longer on SmugMug
-    known_keys: list[str]  # every album key SmugMug lists now
+    gone_keys: list[str]  # in the snapshot before, no longer on SmugMug (full listing only)
+    newest_change: datetime | None  # the newest LastUpdated listed
 
 
 # Upserts a chunk of albums given as one array per column. Only albums whose record differs
@@ -98,33 +107,107 @@ def smugmug_names(engine: Engine, album_keys: Iterable[str] | None = None) -> di
         return {r.album_key: r.name for r in conn.execute(query)}
 
 
+def _albums_known_before(conn: Connection, album_keys: Iterable[str]) -> dict[str, datetime | None]:
+    """``gone_at`` of the albums of ``album_keys`` the snapshot holds (None: not gone)."""
+    return {
+        row.album_key: row.gone_at
+        for row in conn.execute(
+            sa.select(smugmug_albums.c.album_key, smugmug_albums.c.gone_at).where(
+                any_of(smugmug_albums.c.album_key, album_keys)
+            )
+        )
+    }
+
+
+def _store_page(engine: Engine, albums: list[Album]) -> list[str]:
+    """Store one part of a listing in its own transaction; returns the keys new to the
+    snapshot (never stored, or back after being gone)."""
+
+    def store() -> list[str]:
+        with engine.begin() as conn:
+            before = _albums_known_before(conn, (a.album_key for a in albums))
+            store_albums(conn, albums)
+        return [
+            a.album_key
+            for a in albums
+            if a.album_key not in before or before[a.album_key] is not None
+        ]
+
+    # One transaction: a connection lost in it loses nothing, so it is simply tried again.
+    return retry_on_connection_loss(store, what="storing the SmugMug catalog")
+
+
+@dataclass
+class _Listing:
+    """What a listing stored so far: counts, new keys, the newest LastUpdated."""
+
+    listed: set[str] = field(default_factory=set)
+    image_count: int = 0
+    new_keys: set[str] = field(default_factory=set)
+    newest_change: datetime | None = None
+
+
+def _store_listing(engine: Engine, albums: Iterable[Album]) -> _Listing:
+    """Store a listing as it arrives, :data:`LISTING_PART` albums a transaction, holding
+    only the keys seen (not the albums), and what it stored when SmugMug fails part way."""
+    seen = _Listing()
+    part: list[Album] = []
+
+    def flush() -> None:
+        seen.new_keys.update(_store_page(engine, part))
+        part.clear()
+
+    try:
+        for album in albums:
+            if album.album_key not in seen.listed:
+                seen.listed.add(album.album_key)
+                seen.image_count += album.image_count
+            if album.last_updated is not None and (
+                seen.newest_change is None or album.last_updated > seen.newest_change
+            ):
+                seen.newest_change = album.last_updated
+            part.append(album)
+            if len(part) >= LISTING_PART:
+                flush()
+    except SmugMugError:
+        # A listing cut short stores what it saw (the next run starts from it), then fails.
+        if part:
+            flush()
+        raise
+    if part:
+        flush()
+    return seen
+
+
 def refresh_catalog(
     engine: Engine, client: SmugMugClient, nickname: str | None = None
 ) -> CatalogSnapshot:
-    """List every album of the account and store the snapshot; report new and gone keys."""
-    albums = client.list_user_albums(nickname)
-    listed = {a.album_key for a in albums}
+    """List every album of the account into the snapshot; report new and gone keys.
 
-    def store() -> tuple[list[str], list[str]]:
+    The listing is stored as it arrives. Albums the snapshot holds and the listing did not
+    show are marked gone, the ``full_listing`` cursor is written and the newest-change
+    cursor moved, in one last transaction: a listing cut short (an error, a lost
+    connection) stores what it saw and marks nothing gone.
+    """
+    seen = _store_listing(engine, client.iter_user_albums(nickname))
+
+    def finish() -> list[str]:
         with engine.begin() as conn:
-            before = {
-                row.album_key: row.gone_at
-                for row in conn.execute(
-                    sa.select(smugmug_albums.c.album_key, smugmug_albums.c.gone_at)
-                )
-            }
-            new = sorted(k for k in listed if k not in before or before[k] is not None)
-            gone = sorted(k for k, gone_at in before.items() if gone_at is None and k not in listed)
-            store_albums(conn, albums)
+            gone = [k for k in _keys_not_gone(conn) if k not in seen.listed]
             if gone:
                 mark_gone(conn, gone)
             write_cursor(conn, FULL_LISTING)
-            advance_newest_change(conn, albums)
-        return new, gone
+            advance_newest_change(conn, seen.newest_change)
+        return gone
 
-    # One transaction: a connection lost in it loses nothing, so it is simply tried again.
-    new, gone = retry_on_connection_loss(store, what="storing the SmugMug catalog")
-    return CatalogSnapshot(albums=albums, new_keys=new, gone_keys=gone, known_keys=sorted(listed))
+    gone = retry_on_connection_loss(finish, what="storing the SmugMug catalog")
+    return CatalogSnapshot(
+        listed=len(seen.listed),
+        image_count=seen.image_count,
+        new_keys=sorted(seen.new_keys),
+        gone_keys=gone,
+        newest_change=seen.newest_change,
+    )
 
 
 def refresh_changed(engine: Engine, client: SmugMugClient, since: datetime) -> CatalogSnapshot:
@@ -132,29 +215,65 @@ def refresh_changed(engine: Engine, client: SmugMugClient, since: datetime) -> C
     there: ceil((n + 1) / 100) requests for n albums) and store them; report the new ones.
 
     Deletions and uploads (which move ``ImagesLastUpdated``, not ``LastUpdated``) are not
-    seen: the full listing finds them. ``known_keys`` holds only the albums listed.
+    seen: the full listing finds them.
     """
-    albums = list(client.iter_albums_changed_since(since))
-    listed = {a.album_key for a in albums}
+    seen = _store_listing(engine, client.iter_albums_changed_since(since))
 
-    def store() -> dict[str, datetime | None]:
+    def finish() -> None:
         with engine.begin() as conn:
-            before = {
-                row.album_key: row.gone_at
-                for row in conn.execute(
-                    sa.select(smugmug_albums.c.album_key, smugmug_albums.c.gone_at).where(
-                        any_of(smugmug_albums.c.album_key, listed)
-                    )
-                )
-            }
-            store_albums(conn, albums)
-            advance_newest_change(conn, albums)
-        return before
+            advance_newest_change(conn, seen.newest_change)
 
-    # One transaction: a connection lost in it loses nothing, so it is simply tried again.
-    before = retry_on_connection_loss(store, what="storing the SmugMug catalog")
-    new = sorted(k for k in listed if k not in before or before[k] is not None)
-    return CatalogSnapshot(albums=albums, new_keys=new, gone_keys=[], known_keys=sorted(listed))
+    retry_on_connection_loss(finish, what="storing the SmugMug catalog")
+    return CatalogSnapshot(
+        listed=len(seen.listed),
+        image_count=seen.image_count,
+        new_keys=sorted(seen.new_keys),
+        gone_keys=[],
+        newest_change=seen.newest_change,
+    )
+
+
+def _keys_not_gone(conn: Connection) -> Iterator[str]:
+    """Keys of the snapshot's albums not marked gone, in key order, read in parts."""
+    key = smugmug_albums.c.album_key.collate("C")  # Python's order of strings
+    after = ""
+    while True:
+        keys = list(
+            conn.execute(
+                sa.select(smugmug_albums.c.album_key)
+                .where(smugmug_albums.c.gone_at.is_(None), key > after)
+                .order_by(key)
+                .limit(KEYS_PER_READ)
+            ).scalars()
+        )
+        yield from keys
+        if len(keys) < KEYS_PER_READ:
+            return
+        after = keys[-1]
+
+
+def listed_album_keys(engine: Engine) -> list[str]:
+    """Keys of the albums SmugMug had at the last listing (not gone), in key order."""
+    with engine.connect() as conn:
+        return list(_keys_not_gone(conn))
+
+
+def in_partition_order(engine: Engine, album_keys: Iterable[str] | None = None) -> list[str]:
+    """Keys of the snapshot's albums not gone (all, or those given), oldest first:
+    SmugMug's creation date (albums without one first), then key. The order partitions
+    are added in."""
+    query = (
+        sa.select(smugmug_albums.c.album_key)
+        .where(smugmug_albums.c.gone_at.is_(None))
+        .order_by(
+            smugmug_albums.c.album_date.asc().nulls_first(),
+            smugmug_albums.c.album_key.collate("C"),
+        )
+    )
+    if album_keys is not None:
+        query = query.where(any_of(smugmug_albums.c.album_key, album_keys))
+    with engine.connect() as conn:
+        return list(conn.execute(query).scalars())
 
 
 def snapshot_albums(engine: Engine, album_keys: Iterable[str]) -> dict[str, Album]:

@@ -298,7 +298,10 @@ def sync_cmd(
     budget = rename_budget(engine, limit)
     # A dry run hands out what the budget allows now across all its batches.
     planned = PlannedBudget(budget) if is_dry else None
-    outcomes: list[Any] = []
+    # What the end of the run reports, taken album by album: every outcome is kept only for
+    # --json and --csv, which write them all; otherwise a run holds counts and examples.
+    kept_outcomes: list[Any] = []
+    tally = RunTally(verbose=verbose)
     listed = chosen = 0
     listing = None
     with (
@@ -310,7 +313,9 @@ def sync_cmd(
             progress.start(len(plan.work))
 
         def report(outcome: Any) -> None:
-            outcomes.append(outcome)
+            tally.add(outcome)
+            if as_json or csv_file is not None:
+                kept_outcomes.append(outcome)
             progress.album_done(outcome)
             if not as_json and (verbose or not all_albums):
                 console.print(_album_line(outcome))
@@ -326,37 +331,32 @@ def sync_cmd(
             "planned_budget": planned,
         }
         if all_albums:
-            run = sync_account(engine, client, full=full, on_planned=plan_ready, **common)
+            run = sync_account(
+                engine, client, full=full, on_planned=plan_ready, keep_outcomes=False, **common
+            )
             listed, chosen, listing = run.listed, len(run.work), run.listing
         else:
             sync_albums(engine, client, [album_key or ""], **common)
         requests = client.request_count
     # RLS may hide an album's rows, which would pass for "nothing to update".
-    hidden = albums_without_visible_rows(
-        engine, [o.album_key for o in outcomes if not o.photo_rows and o.error is None]
-    )
-    counts: dict[str, int] = {}
-    for o in outcomes:
-        counts[o.action] = counts.get(o.action, 0) + 1
-    failed = [o for o in outcomes if o.failed]
-    rows_seen = sum(o.photo_rows for o in outcomes)
+    hidden = albums_without_visible_rows(engine, tally.without_rows)
     if csv_file is not None:
-        written = write_csv(csv_file, proposals(outcomes))
+        written = write_csv(csv_file, proposals(kept_outcomes))
         err_console.print(f"{written} rename proposal(s) written to {escape(str(csv_file))}")
     if as_json:
         emit_json(
             {
                 "dry_run": is_dry,
-                "albums": outcomes,
+                "albums": kept_outcomes,
                 "summary": {
-                    "albums": len(outcomes),
+                    "albums": tally.albums,
                     "listing": listing,
                     "listed": listed,
                     "chosen": chosen,
-                    "actions": counts,
-                    "rows_updated": sum(o.rows_updated for o in outcomes),
-                    "photo_rows": rows_seen,
-                    "failed": len(failed),
+                    "actions": tally.actions,
+                    "rows_updated": tally.rows_updated,
+                    "photo_rows": tally.photo_rows,
+                    "failed": tally.failed,
                     "warnings": [h.warning for h in hidden],
                     "smugmug_requests": requests,
                 },
@@ -370,38 +370,63 @@ def sync_cmd(
     else:
         for h in hidden:
             err_console.print(f"[yellow]warning:[/yellow] {escape(h.warning)}")
-        from albumsync_dagster.sync_summary import SyncedAlbum, print_sync_summary
+        from albumsync_dagster.sync_summary import print_sync_summary
 
         print_sync_summary(
             console,
-            [
-                SyncedAlbum(
-                    album_key=o.album_key,
-                    action=o.action,
-                    reason=o.reason,
-                    name_before=o.current_name,
-                    name_now=o.smugmug_name,
-                    canonical_name=o.canonical_name,
-                    drift_score=o.drift_score,
-                    failed=o.failed,
-                )
-                for o in outcomes
-            ],
+            tally.summary,
             threshold=settings.drift_threshold if threshold is None else threshold,
             dry_run=is_dry,
-            verbose=verbose,
         )
         verb = "would be brought" if is_dry else "brought"
         scope = f"{listing} listing, {listed:,} album(s) listed; " if all_albums else ""
         console.print(
-            f"\n{sum(o.rows_updated for o in outcomes):,} of {rows_seen:,} photo row(s) {verb}"
-            f" to SmugMug's names; {len(failed)} album(s) failed ({scope}{requests:,} SmugMug"
+            f"\n{tally.rows_updated:,} of {tally.photo_rows:,} photo row(s) {verb}"
+            f" to SmugMug's names; {tally.failed} album(s) failed ({scope}{requests:,} SmugMug"
             " request(s))",
         )
         if is_dry:
             console.print(f"{budget.describe()}")
-    if failed:
+    if tally.failed:
         raise typer.Exit(1)
+
+
+class RunTally:
+    """What ``sync`` reports at its end, added up album by album as outcomes arrive."""
+
+    def __init__(self, *, verbose: bool) -> None:
+        from albumsync_dagster.sync_summary import SummaryTally
+
+        self.summary = SummaryTally(verbose=verbose)
+        self.albums = 0
+        self.actions: dict[str, int] = {}
+        self.failed = 0
+        self.rows_updated = 0
+        self.photo_rows = 0
+        self.without_rows: list[str] = []  # albums no visible row was found for
+
+    def add(self, outcome: Any) -> None:
+        from albumsync_dagster.sync_summary import SyncedAlbum
+
+        self.albums += 1
+        self.actions[outcome.action] = self.actions.get(outcome.action, 0) + 1
+        self.failed += bool(outcome.failed)
+        self.rows_updated += outcome.rows_updated
+        self.photo_rows += outcome.photo_rows
+        if not outcome.photo_rows and outcome.error is None:
+            self.without_rows.append(outcome.album_key)
+        self.summary.add(
+            SyncedAlbum(
+                album_key=outcome.album_key,
+                action=outcome.action,
+                reason=outcome.reason,
+                name_before=outcome.current_name,
+                name_now=outcome.smugmug_name,
+                canonical_name=outcome.canonical_name,
+                drift_score=outcome.drift_score,
+                failed=outcome.failed,
+            )
+        )
 
 
 class SyncProgress:

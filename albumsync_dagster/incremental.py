@@ -256,9 +256,9 @@ def newest_known_change(conn: Connection) -> datetime | None:
     return conn.execute(sa.text("SELECT max(last_updated) FROM smugmug_albums")).scalar()
 
 
-def advance_newest_change(conn: Connection, albums: Iterable[Album]) -> datetime | None:
-    """Move the newest-change cursor to the newest ``LastUpdated`` listed (never back)."""
-    listed = max((a.last_updated for a in albums if a.last_updated is not None), default=None)
+def advance_newest_change(conn: Connection, listed: datetime | None) -> datetime | None:
+    """Move the newest-change cursor to ``listed`` (the newest ``LastUpdated`` a listing
+    showed), never back; returns the cursor's position."""
     current = conn.execute(
         sa.select(sync_cursors.c.position).where(sync_cursors.c.name == NEWEST_CHANGE)
     ).scalar()

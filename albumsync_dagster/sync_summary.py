@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.console import Console
 
@@ -108,8 +108,72 @@ class SummaryPrinter:
             self.line(text)
 
 
-def _examples(albums: Sequence[SyncedAlbum], *, verbose: bool, drift: bool = False) -> list[str]:
-    shown = albums if verbose else albums[:EXAMPLES]
+@dataclass
+class Sample:
+    """How many albums a line of the summary counts, and the ones it may show: the first
+    ``limit`` (every one when ``limit`` is None)."""
+
+    limit: int | None
+    count: int = 0
+    shown: list[SyncedAlbum] = field(default_factory=list)
+
+    def add(self, album: SyncedAlbum) -> None:
+        self.count += 1
+        if self.limit is None or len(self.shown) < self.limit:
+            self.shown.append(album)
+
+
+class SummaryTally:
+    """The summary's figures, taken album by album as a run reports them: counts and the
+    few names the summary shows, not every album (every album with ``verbose``). A run of
+    100,000 albums holds a few hundred."""
+
+    def __init__(self, *, verbose: bool = False) -> None:
+        self.verbose = verbose
+        examples = None if verbose else EXAMPLES
+        self.renamed = Sample(None if verbose else MAX_RENAMES_LISTED)
+        self.exact = Sample(examples)  # kept: already canonical
+        self.close = Sample(examples)  # kept: drift at most the threshold
+        self.other = Sample(examples)  # kept: for another reason
+        self.waiting = {action: Sample(examples) for action, _ in NEEDS_A_PERSON}
+        self.suspicious = Sample(examples)
+
+    def add(self, album: SyncedAlbum) -> None:
+        group = group_of(album)
+        if group == "renamed":
+            self.renamed.add(album)
+        elif group != "kept":
+            self.waiting[group].add(album)
+        elif album.drift_score == 0:
+            self.exact.add(album)
+        elif album.drift_score is not None and album.drift_score > 0:
+            self.close.add(album)
+        else:
+            self.other.add(album)
+        if looks_like_placeholder(album.name_now or album.canonical_name):
+            self.suspicious.add(album)
+
+    @property
+    def kept(self) -> int:
+        return self.exact.count + self.close.count + self.other.count
+
+    @property
+    def needing_a_person(self) -> int:
+        return sum(sample.count for sample in self.waiting.values())
+
+    @property
+    def albums(self) -> int:
+        return self.renamed.count + self.kept + self.needing_a_person
+
+    def counts(self) -> dict[str, int]:
+        """Albums per group (``renamed``, ``kept`` and each NEEDS_A_PERSON action present)."""
+        groups = {"renamed": self.renamed.count, "kept": self.kept}
+        groups.update({action: sample.count for action, sample in self.waiting.items()})
+        return {group: count for group, count in groups.items() if count}
+
+
+def _examples(sample: Sample, *, verbose: bool, drift: bool = False) -> list[str]:
+    shown = sample.shown
     pieces = []
     for i, album in enumerate(shown):
         text = quoted(album.name_now)
@@ -119,84 +183,83 @@ def _examples(albums: Sequence[SyncedAlbum], *, verbose: bool, drift: bool = Fal
             text = f"{album.album_key} {text}"
         last = i == len(shown) - 1
         pieces.append(text + ("" if last else ","))
-    if len(albums) > len(shown):
+    if sample.count > len(shown):
         pieces[-1] = pieces[-1] + ","
-        pieces.append(f"and {len(albums) - len(shown)} more")
+        pieces.append(f"and {sample.count - len(shown)} more")
     return pieces
 
 
 def print_sync_summary(
     console: Console,
-    albums: Iterable[SyncedAlbum],
+    albums: Iterable[SyncedAlbum] | SummaryTally,
     *,
     threshold: int,
     dry_run: bool = False,
     verbose: bool = False,
 ) -> dict[str, int]:
-    """Print the summary; returns the albums per group (they add up to the albums given)."""
+    """Print the summary of the albums given (or tallied); returns the albums per group
+    (they add up to the albums given)."""
+    if isinstance(albums, SummaryTally):
+        tally = albums
+        verbose = tally.verbose
+    else:
+        tally = SummaryTally(verbose=verbose)
+        for album in albums:
+            tally.add(album)
     out = SummaryPrinter(console)
-    albums = list(albums)
-    groups: dict[str, list[SyncedAlbum]] = {}
-    for album in albums:
-        groups.setdefault(group_of(album), []).append(album)
-    renamed = groups.get("renamed", [])
-    kept = groups.get("kept", [])
-    waiting = [a for action, _ in NEEDS_A_PERSON for a in groups.get(action, [])]
-    counts = {group: len(members) for group, members in groups.items()}
+    renamed = tally.renamed
 
     verb = "would be renamed" if dry_run else "renamed on SmugMug"
-    out.heading(f"What happened to the {len(albums)} album(s)")
+    out.heading(f"What happened to the {tally.albums} album(s)")
     out.line(
-        f"  {len(renamed)} {verb}, {len(kept)} kept as they were, {len(waiting)} need a person"
+        f"  {renamed.count} {verb}, {tally.kept} kept as they were, "
+        f"{tally.needing_a_person} need a person"
     )
 
-    out.heading(f"{'Would rename' if dry_run else 'Renamed'} ({len(renamed)})")
-    if not renamed:
+    out.heading(f"{'Would rename' if dry_run else 'Renamed'} ({renamed.count})")
+    if not renamed.count:
         out.line(
             "  No album renamed on SmugMug: every name was already right or waits for a person."
         )
-    listed = renamed if verbose else renamed[:MAX_RENAMES_LISTED]
-    for album in listed:
+    for album in renamed.shown:
         before = quoted(album.name_before)
         after = quoted(album.canonical_name if dry_run else album.name_now)
         first = f"  {album.album_key}  {before}" if verbose else f"  {before}"
         out.pieces(first, [f"→ {after}"])
-    if len(listed) < len(renamed):
-        out.line(f"  … and {len(renamed) - len(listed)} more (the album report lists them all)")
+    if len(renamed.shown) < renamed.count:
+        out.line(
+            f"  … and {renamed.count - len(renamed.shown)} more (the album report lists them all)"
+        )
 
-    out.heading(f"Kept as they were ({len(kept)})")
-    exact = [a for a in kept if a.drift_score == 0]
-    close = [a for a in kept if a.drift_score is not None and a.drift_score > 0]
-    other = [a for a in kept if a.drift_score is None]
-    if exact:
+    out.heading(f"Kept as they were ({tally.kept})")
+    if tally.exact.count:
         out.pieces(
-            f"  {len(exact)} already carry their canonical name, e.g.",
-            _examples(exact, verbose=verbose),
+            f"  {tally.exact.count} already carry their canonical name, e.g.",
+            _examples(tally.exact, verbose=verbose),
         )
-    if close:
+    if tally.close.count:
         out.pieces(
-            f"  {len(close)} close enough (drift at most {threshold}: case, dashes, 'vs',"
+            f"  {tally.close.count} close enough (drift at most {threshold}: case, dashes, 'vs',"
             " team order), e.g.",
-            _examples(close, verbose=verbose, drift=True),
+            _examples(tally.close, verbose=verbose, drift=True),
         )
-    if other:
+    if tally.other.count:
         out.pieces(
-            f"  {len(other)} for another reason ({other[0].reason}), e.g.",
-            _examples(other, verbose=verbose),
+            f"  {tally.other.count} for another reason ({tally.other.shown[0].reason}), e.g.",
+            _examples(tally.other, verbose=verbose),
         )
-    if not kept:
+    if not tally.kept:
         out.line("  none")
 
-    out.heading(f"Needs a person ({len(waiting)})")
+    out.heading(f"Needs a person ({tally.needing_a_person})")
     for action, meaning in NEEDS_A_PERSON:
-        members = groups.get(action, [])
-        if members:
-            out.pieces(f"  {len(members)} {meaning}:", _examples(members, verbose=verbose))
-    if not waiting:
+        members = tally.waiting[action]
+        if members.count:
+            out.pieces(f"  {members.count} {meaning}:", _examples(members, verbose=verbose))
+    if not tally.needing_a_person:
         out.line("  nothing")
 
-    suspicious = [a for a in albums if looks_like_placeholder(a.name_now or a.canonical_name)]
-    if suspicious:
-        out.heading(f"Names that look like a template's placeholders ({len(suspicious)})")
-        out.pieces("  check:", _examples(suspicious, verbose=verbose))
-    return counts
+    if tally.suspicious.count:
+        out.heading(f"Names that look like a template's placeholders ({tally.suspicious.count})")
+        out.pieces("  check:", _examples(tally.suspicious, verbose=verbose))
+    return tally.counts()

@@ -377,3 +377,59 @@ def test_a_database_error_at_any_size_is_one_line(engine: Engine, database_url: 
         with engine.begin() as conn:
             conn.execute(sa.text("DROP TRIGGER refuse_albums ON smugmug_albums"))
             conn.execute(sa.text("DROP FUNCTION refuse_albums()"))
+
+
+def test_a_full_listing_cut_short_keeps_what_it_stored_and_marks_nothing_gone(
+    engine: Engine, database_url: str
+) -> None:
+    # The listing is stored as it arrives (a thousand albums a transaction), not held whole:
+    # a listing that fails on its third page has stored its first two and marks no album
+    # gone; the next complete listing finds the deleted album.
+    keys = [f"Cut{i:03d}" for i in range(250)]
+    # On the first page, renamed by the first run, then by a person; on the third page.
+    renamed, deleted = keys[0], keys[240]
+    data = ab.account(
+        [
+            ab.album(
+                key,
+                "album 0" if key == renamed else f"Team{i}a vs Team{i}b - May 30",
+                ab.images(key, 1, first="2024-05-30T22:00:00+00:00"),
+            )
+            for i, key in enumerate(keys)
+        ],
+        timezone=TZ,
+    )
+    load(engine, data, {key: (f"Team{i}a", f"Team{i}b") for i, key in enumerate(keys)})
+    with serving(data) as emulator:
+        env = cli_env(emulator, database_url, ALBUMSYNC_FULL_LISTING_HOURS="0")
+        assert sync_all(env)["code"] == 0
+        with engine.connect() as conn:
+            listed_at = conn.execute(
+                sa.text("SELECT ran_at FROM sync_cursors WHERE name = 'full_listing'")
+            ).scalar_one()
+
+        emulator.store.rename_by_hand(renamed, "Senior night")
+        emulator.store.delete_album(deleted)
+        emulator.faults.fail_listing_from(2 * LISTING_PAGE + 1, status=500)
+        cut = run_cli("sync", "--all", "--apply", env=env)
+        assert cut.code == 2 and "Traceback" not in cut.stderr
+        assert cut.stderr.strip().splitlines()[-1].startswith("error: SmugMug failed with 500")
+        with engine.connect() as conn:
+            stored = dict(conn.execute(sa.text("SELECT album_key, name FROM smugmug_albums")).all())
+            gone = conn.execute(
+                sa.text("SELECT count(*) FROM smugmug_albums WHERE gone_at IS NOT NULL")
+            ).scalar_one()
+            still = conn.execute(
+                sa.text("SELECT ran_at FROM sync_cursors WHERE name = 'full_listing'")
+            ).scalar_one()
+        assert stored[renamed] == "Senior night"  # the first pages were stored
+        assert deleted in stored and gone == 0  # nothing marked gone
+        assert still == listed_at  # the full listing is still due
+
+        emulator.faults.fail_listing_from(None)
+        after = sync_all(env)
+        assert after["code"] == 0 and after["summary"]["listing"] == "full"
+        outcomes = by_key(after)
+        assert outcomes[deleted]["action"] == "gone"
+        assert outcomes[renamed]["action"] == "human_renamed"
+        assert names_of(engine, renamed) == {"Senior night": 1}

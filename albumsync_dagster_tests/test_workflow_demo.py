@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from albumsync_dagster import album_sync
-from albumsync_dagster.catalog import refresh_catalog
+from albumsync_dagster.catalog import listed_album_keys, refresh_catalog, snapshot_albums
 from albumsync_dagster.demo_rows import load_demo_rows
 from albumsync_dagster.emulator import EmulatorStore, build_demo, run_emulator
 from albumsync_dagster.naming import drift_score
@@ -16,18 +16,18 @@ from albumsync_dagster_tests.photo_rows import audit_rows
 
 
 def sync_everything(engine, client, settings):
-    catalog = refresh_catalog(engine, client)
-    known = {a.album_key: a for a in catalog.albums}
-    keys = catalog.known_keys
+    refresh_catalog(engine, client)
+    keys = listed_album_keys(engine)
     outcomes = []
     for i in range(0, len(keys), settings.batch_size):
+        batch = keys[i : i + settings.batch_size]
         outcomes += sync_albums(
             engine,
             client,
-            keys[i : i + settings.batch_size],
+            batch,
             settings=settings,
             dry_run=False,
-            known=known,
+            known=snapshot_albums(engine, batch),
         )
     return {o.album_key: o for o in outcomes}
 

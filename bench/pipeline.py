@@ -159,7 +159,7 @@ def outcome(engine: sa.Engine) -> tuple[int, int]:
 
 
 def run_direct(engine: sa.Engine, env: dict[str, str], batch_size: int) -> float:
-    from albumsync_dagster.catalog import refresh_catalog
+    from albumsync_dagster.catalog import listed_album_keys, refresh_catalog
     from albumsync_dagster.settings import Settings
     from albumsync_dagster.smugmug import SmugMugClient
     from albumsync_dagster.workflow import sync_albums
@@ -168,7 +168,8 @@ def run_direct(engine: sa.Engine, env: dict[str, str], batch_size: int) -> float
         settings = Settings.from_env()
         started = time.perf_counter()
         with SmugMugClient.from_env() as client:
-            keys = refresh_catalog(engine, client).known_keys
+            refresh_catalog(engine, client)
+            keys = listed_album_keys(engine)
             for i in range(0, len(keys), batch_size):
                 sync_albums(
                     engine, client, keys[i : i + batch_size], settings=settings, dry_run=False

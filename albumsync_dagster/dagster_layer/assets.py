@@ -25,13 +25,12 @@ import sqlalchemy as sa
 from pydantic import Field
 
 from albumsync_dagster import name_changes, workflow
-from albumsync_dagster.catalog import refresh_catalog, smugmug_names
+from albumsync_dagster.catalog import in_partition_order, refresh_catalog, smugmug_names
 from albumsync_dagster.dagster_layer.checks import NAMES_IN_SYNC, names_in_sync_result
 from albumsync_dagster.dagster_layer.metadata import errors_entry, listed
 from albumsync_dagster.dagster_layer.partitions import (
     ALBUMS,
     albums_partitions,
-    in_partition_order,
     register_albums,
 )
 from albumsync_dagster.dagster_layer.resources import (
@@ -133,22 +132,20 @@ def smugmug_album_catalog(
     client = share_rate_limit(smugmug.client, photo_db.get_engine())
     requests_before = client.request_count
     snapshot = refresh_catalog(photo_db.get_engine(), client)
-    added = register_albums(context.instance, in_partition_order(snapshot.albums))
+    added = register_albums(context.instance, in_partition_order(photo_db.get_engine()))
     context.log.info(
-        f"{len(snapshot.albums)} albums on SmugMug: {len(snapshot.new_keys)} new, "
+        f"{snapshot.listed} albums on SmugMug: {len(snapshot.new_keys)} new, "
         f"{len(snapshot.gone_keys)} gone; {len(added)} partitions added"
     )
     return dg.MaterializeResult(
         metadata={
-            "album_count": dg.MetadataValue.int(len(snapshot.albums)),
+            "album_count": dg.MetadataValue.int(snapshot.listed),
             "new_albums": dg.MetadataValue.int(len(snapshot.new_keys)),
             "new_album_keys": dg.MetadataValue.text(listed(snapshot.new_keys)),
             "gone_albums": dg.MetadataValue.int(len(snapshot.gone_keys)),
             "gone_album_keys": dg.MetadataValue.text(listed(snapshot.gone_keys)),
             "partitions_added": dg.MetadataValue.int(len(added)),
-            "photo_count_on_smugmug": dg.MetadataValue.int(
-                sum(a.image_count for a in snapshot.albums)
-            ),
+            "photo_count_on_smugmug": dg.MetadataValue.int(snapshot.image_count),
             "smugmug_requests": dg.MetadataValue.int(client.request_count - requests_before),
         }
     )

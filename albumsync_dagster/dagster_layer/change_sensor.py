@@ -26,8 +26,8 @@ from datetime import datetime
 import dagster as dg
 
 from albumsync_dagster.account_sync import SENSOR_REASONS, find_changes
+from albumsync_dagster.catalog import in_partition_order
 from albumsync_dagster.dagster_layer.jobs import album_sync_job, runs_of_albums
-from albumsync_dagster.dagster_layer.partitions import in_partition_order
 from albumsync_dagster.dagster_layer.resources import (
     AlbumSyncSettings,
     PhotoDatabase,
@@ -95,7 +95,7 @@ def smugmug_change_sensor(
         versions,
         tick_settings.batch_size,
         "smugmug",
-        register_first=in_partition_order(tick.albums),
+        register_first=in_partition_order(engine, versions),
     )
     context.log.info(
         f"{len(work)} album(s) changed ({len(runs.new_partitions)} new partitions) from "

@@ -14,23 +14,12 @@ from collections.abc import Iterable, Sequence
 
 import dagster as dg
 
-from albumsync_dagster.smugmug import Album
-
 ALBUMS = "albums"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 ALBUMS_TAG = "albumsync/albums"
 
 albums_partitions = dg.DynamicPartitionsDefinition(name=ALBUMS)
-
-
-def in_partition_order(albums: Iterable[Album]) -> list[str]:
-    """Album keys oldest first (SmugMug's creation date, then key): the order to add them."""
-    far_past = "0000"
-    ordered = sorted(
-        albums, key=lambda a: (a.date.isoformat() if a.date else far_past, a.album_key)
-    )
-    return [a.album_key for a in ordered]
 
 
 def register_albums(instance: dg.DagsterInstance, album_keys: Sequence[str]) -> list[str]:

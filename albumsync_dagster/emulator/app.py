@@ -405,6 +405,8 @@ class _Handlers:
             if hidden:
                 albums = [a for a in albums if a.album_key not in hidden]
             start, count, pages = _paging(call, len(albums), ALBUMS_PAGE_MAX)
+            if failing := self.state.faults.listing_page_fault(start):
+                return _error(call, failing, endpoint=endpoint)
             chosen = albums[start - 1 : start - 1 + count]
             items = [_shape(album_object(self.store, a), call.params) for a in chosen]
         body = {"Album": items} if items else None
@@ -445,6 +447,8 @@ class _Handlers:
                 # Stable: equal ranks keep the LastUpdated order.
                 found = sorted(found, key=lambda a: _rank(a, words))
             start, count, pages = _paging(call, len(found), SEARCH_PAGE_MAX, SEARCH_DEFAULT_COUNT)
+            if failing := self.state.faults.listing_page_fault(start):
+                return _error(call, failing, endpoint=endpoint)
             chosen = _page_of(found, start, count, descending=direction == "Descending")
             items = [_shape(album_object(self.store, a), params) for a in chosen]
         body = {"Album": items} if items else None

@@ -81,6 +81,7 @@ class Faults:
         self._slow_albums: dict[str, tuple[float, frozenset[str]]] = {}
         self._lost_answers: dict[str, LostPatchAnswer] = {}
         self._held: dict[str, str] = {}  # album key -> name of a PATCH not applied yet
+        self._listing_fails_from: tuple[int, int] | None = None  # (first album, status)
 
     # ------------------------------------------------------------------ knobs
 
@@ -125,6 +126,23 @@ class Faults:
         _check_5xx(status)
         with self._lock:
             self._fail_next.extend([status] * count)
+
+    def fail_listing_from(self, start: int | None, status: int = 500) -> None:
+        """Fail every page of an album listing (``user!albums``, ``album!search``) that
+        starts at album ``start`` (1-based) or later with ``status``, until set to None:
+        a listing cut short after its first pages."""
+        if start is not None:
+            _check_5xx(status)
+            if start < 1:
+                raise ValueError("start must be at least 1")
+        with self._lock:
+            self._listing_fails_from = None if start is None else (start, status)
+
+    def listing_page_fault(self, start: int) -> int | None:
+        """The status a listing page starting at album ``start`` must fail with, or None."""
+        with self._lock:
+            fault = self._listing_fails_from
+        return fault[1] if fault is not None and start >= fault[0] else None
 
     def set_latency(self, milliseconds: float) -> None:
         """Delay every answer by this many milliseconds."""
@@ -227,6 +245,7 @@ class Faults:
             self._albums.clear()
             self._slow_albums.clear()
             self._lost_answers.clear()
+            self._listing_fails_from = None
             self._random = random.Random(self._seed)
 
     # ------------------------------------------------------------------ used by the app
