@@ -639,3 +639,7 @@ def ui_cmd(
 
 def main() -> None:  # pragma: no cover - console script entry
     app()
+
+
+if __name__ == "__main__":  # python -m albumsync_dagster.cli
+    main()

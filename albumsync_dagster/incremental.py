@@ -49,7 +49,7 @@ NEWEST_CHANGE = "newest_change"
 LISTING_LAG = timedelta(hours=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AlbumWork:
     album_key: str
     reasons: tuple[str, ...]

@@ -304,6 +304,8 @@ def measure(server_url: str, size: int, photos: int, profile: str, workdir: Path
                 )
                 after = row_counters(engine)
                 kinds, limited = classify(emu)
+                if which == "first" and not kinds and code == 0:
+                    code, tail = 1, f"the first run made no SmugMug request: {tail}"
                 deltas = {
                     t: [after[t][k] - before.get(t, (0, 0, 0))[k] for k in range(3)] for t in after
                 }
