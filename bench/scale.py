@@ -343,7 +343,8 @@ def measure(server_url: str, size: int, photos: int, profile: str, workdir: Path
 
 
 def plot(runs: list[Run], path: Path) -> bool:
-    """Requests and wall time against albums (log-log), one line per profile and run."""
+    """Requests and wall time against albums (log-log) and the CLI's peak RSS (log-linear),
+    one line per profile and run."""
     try:
         import matplotlib
 
@@ -352,7 +353,7 @@ def plot(runs: list[Run], path: Path) -> bool:
     except ImportError:
         print("matplotlib is not installed (pip install -e '.[bench]'): no plot written")
         return False
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
+    fig, (left, right, memory) = plt.subplots(1, 3, figsize=(15, 4.4))
     series: dict[tuple[str, str], list[Run]] = {}
     for run in runs:
         if run.exit_code == 0:
@@ -368,6 +369,7 @@ def plot(runs: list[Run], path: Path) -> bool:
         sizes = [r.size for r in points]
         left.plot(sizes, [max(r.requests, 1) for r in points], style, label=label)
         right.plot(sizes, [r.seconds for r in points], style, label=label)
+        memory.plot(sizes, [r.peak_rss_mb for r in points], style, label=label)
     floors = sorted(
         {(r.size, r.floor_seconds_at_5_rps) for r in runs if r.which == "first" and not r.exit_code}
     )
@@ -386,6 +388,12 @@ def plot(runs: list[Run], path: Path) -> bool:
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7, loc="center left", framealpha=0.8)
+    memory.set_xscale("log")
+    memory.set_ylim(bottom=0)
+    memory.set_xlabel(f"albums ({runs[0].photos_per_album} photos each)")
+    memory.set_title("the CLI's peak RSS (MB)")
+    memory.grid(True, which="both", alpha=0.3)
+    memory.legend(fontsize=7, loc="lower right", framealpha=0.8)
     fig.suptitle("albumsync sync --all --apply: first run and no-change daily run")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
