@@ -7,8 +7,9 @@ every album's images again.
 Two listings find what moved on SmugMug. The full listing (``user!albums``, 100 albums a
 page) shows every album's ``LastUpdated``, ``ImagesLastUpdated`` and ``ImageCount``: new
 photos and deleted albums are seen only there. The sorted listing (``album!search`` by
-``LastUpdated``, newest first) stops at the newest change already seen minus
-:data:`~albumsync_dagster.incremental.LISTING_LAG`: one page on a quiet day, but it sees only
+``LastUpdated``, newest first) stops where the last complete listing began (SmugMug's time
+then, from its ``Date``), less :data:`~albumsync_dagster.incremental.LISTING_LAG`: one page
+on a quiet day, even after a burst of renames, but it sees only
 edits (a rename moves ``LastUpdated``; an upload does not). A run takes the full listing when
 the last one is ``ALBUMSYNC_FULL_LISTING_HOURS`` (23) old or more, otherwise the sorted one;
 an account whose search fails falls back to the full listing.
@@ -180,19 +181,23 @@ class ChangeTick:
 def find_changes(
     engine: Engine, client: SmugMugClient, since: datetime | None, decided_with: str
 ) -> ChangeTick:
-    """List albums changed since ``since`` (None: since the snapshot's newest change) minus
-    the lag, store them, and say which albums differ from their last sync.
+    """List albums changed since ``since`` (None: where the last listing of any kind left
+    the snapshot, or its newest change) minus the lag, store them, and say which albums
+    differ from their last sync.
 
     With nothing in the snapshot yet nothing is listed: the first full listing (the catalog,
     or ``sync --all``) comes first, so a tick never takes on the whole account.
     """
+    if since is None:
+        cursor = read_cursor(engine, NEWEST_CHANGE)
+        since = cursor[0] if cursor is not None else None
     if since is None:
         with engine.connect() as conn:
             since = newest_known_change(conn)
         if since is None:
             return ChangeTick(0, set(), [], None, {})
     catalog = refresh_changed(engine, client, since - LISTING_LAG)
-    position = max(since, catalog.newest_change or since)
+    position = max(since, catalog.listed_through or since)
     work = albums_to_sync(engine, decided_with)
     never_synced = [w.album_key for w in work if NEVER_SYNCED in w.reasons]
     full_listing = read_cursor(engine, FULL_LISTING)

@@ -30,7 +30,9 @@ class CatalogSnapshot:
     image_count: int  # photos they hold (SmugMug's ImageCount)
     new_keys: list[str]  # not in the snapshot before (or back after being gone)
     gone_keys: list[str]  # in the snapshot before, no longer on SmugMug (full listing only)
-    newest_change: datetime | None  # the newest LastUpdated listed
+    # Where a later sorted listing may stop (less the lag): SmugMug's time when this listing
+    # began, or the newest LastUpdated it listed if later (see :func:`_Listing.through`).
+    listed_through: datetime | None
 
 
 # Upserts a chunk of albums given as one array per column. Only albums whose record differs
@@ -139,15 +141,30 @@ def _store_page(engine: Engine, albums: list[Album]) -> list[str]:
 
 @dataclass
 class _Listing:
-    """What a listing stored so far: counts, new keys, the newest LastUpdated."""
+    """What a listing stored so far: counts, new keys, the newest LastUpdated, and SmugMug's
+    time at its first page."""
 
     listed: set[str] = field(default_factory=set)
     image_count: int = 0
     new_keys: set[str] = field(default_factory=set)
     newest_change: datetime | None = None
+    began: datetime | None = None
+
+    @property
+    def through(self) -> datetime | None:
+        """The time a complete listing has seen every change up to (less the lag).
+
+        A change made before the first page was read shows in it (the index may lag: hence
+        :data:`~albumsync_dagster.incremental.LISTING_LAG`), one made while the listing ran
+        may not, but is newer than that time and so is read by the next listing. SmugMug's
+        own clock (the ``Date`` of the first page) rather than ours: no skew to allow for.
+        Without a ``Date``, the newest ``LastUpdated`` listed.
+        """
+        known = [t for t in (self.newest_change, self.began) if t is not None]
+        return max(known, default=None)
 
 
-def _store_listing(engine: Engine, albums: Iterable[Album]) -> _Listing:
+def _store_listing(engine: Engine, client: SmugMugClient, albums: Iterable[Album]) -> _Listing:
     """Store a listing as it arrives, :data:`LISTING_PART` albums a transaction, holding
     only the keys seen (not the albums), and what it stored when SmugMug fails part way."""
     seen = _Listing()
@@ -159,6 +176,8 @@ def _store_listing(engine: Engine, albums: Iterable[Album]) -> _Listing:
 
     try:
         for album in albums:
+            if seen.began is None:
+                seen.began = client.server_time  # the first page's answer
             if album.album_key not in seen.listed:
                 seen.listed.add(album.album_key)
                 seen.image_count += album.image_count
@@ -176,6 +195,8 @@ def _store_listing(engine: Engine, albums: Iterable[Album]) -> _Listing:
         raise
     if part:
         flush()
+    if seen.began is None:
+        seen.began = client.server_time  # an empty listing: its one page's answer
     return seen
 
 
@@ -189,7 +210,7 @@ def refresh_catalog(
     cursor moved, in one last transaction: a listing cut short (an error, a lost
     connection) stores what it saw and marks nothing gone.
     """
-    seen = _store_listing(engine, client.iter_user_albums(nickname))
+    seen = _store_listing(engine, client, client.iter_user_albums(nickname))
 
     def finish() -> list[str]:
         with engine.begin() as conn:
@@ -197,7 +218,7 @@ def refresh_catalog(
             if gone:
                 mark_gone(conn, gone)
             write_cursor(conn, FULL_LISTING)
-            advance_newest_change(conn, seen.newest_change)
+            advance_newest_change(conn, seen.through)
         return gone
 
     gone = retry_on_connection_loss(finish, what="storing the SmugMug catalog")
@@ -206,7 +227,7 @@ def refresh_catalog(
         image_count=seen.image_count,
         new_keys=sorted(seen.new_keys),
         gone_keys=gone,
-        newest_change=seen.newest_change,
+        listed_through=seen.through,
     )
 
 
@@ -217,11 +238,11 @@ def refresh_changed(engine: Engine, client: SmugMugClient, since: datetime) -> C
     Deletions and uploads (which move ``ImagesLastUpdated``, not ``LastUpdated``) are not
     seen: the full listing finds them.
     """
-    seen = _store_listing(engine, client.iter_albums_changed_since(since))
+    seen = _store_listing(engine, client, client.iter_albums_changed_since(since))
 
     def finish() -> None:
         with engine.begin() as conn:
-            advance_newest_change(conn, seen.newest_change)
+            advance_newest_change(conn, seen.through)
 
     retry_on_connection_loss(finish, what="storing the SmugMug catalog")
     return CatalogSnapshot(
@@ -229,7 +250,7 @@ def refresh_changed(engine: Engine, client: SmugMugClient, since: datetime) -> C
         image_count=seen.image_count,
         new_keys=sorted(seen.new_keys),
         gone_keys=[],
-        newest_change=seen.newest_change,
+        listed_through=seen.through,
     )
 
 

@@ -41,11 +41,13 @@ PENDING_RENAME = "pending rename"  # or one whose PATCH's answer was lost
 ROWS_DISAGREE = "rows disagree with SmugMug"
 COPIES_DISAGREE = "name copies disagree with SmugMug"  # ALBUMSYNC_NAME_COPIES
 
-# Cursor names in sync_cursors: when the last full listing ran; the newest LastUpdated seen.
+# Cursor names in sync_cursors: when the last full listing ran; the point the snapshot is
+# complete through (SmugMug's time when the last complete listing began, or the newest
+# LastUpdated listed if later), where the next sorted listing stops, less the lag.
 FULL_LISTING = "full_listing"
 NEWEST_CHANGE = "newest_change"
-# A listing sorted by LastUpdated stops this long before the newest change already seen:
-# SmugMug's search index may show a change late, and clocks differ.
+# A listing sorted by LastUpdated stops this long before that point: SmugMug's search index
+# may show a change late.
 LISTING_LAG = timedelta(hours=1)
 
 

@@ -105,7 +105,11 @@ def test_changed_albums_become_batched_runs_of_exactly_them(synced: Any, engine:
 
     for key in (KEYS[1], KEYS[4], KEYS[9]):
         emulator.store.rename_by_hand(key, f"renamed {key}")
-    emulator.store.add_album(ab.album("NewAl1", "New album", ab.images("NewAl1", 1)))
+    # Created now, so changed now (LastUpdated is an album's creation time at first).
+    now = emulator.store.now()
+    emulator.store.add_album(
+        ab.album("NewAl1", "New album", ab.images("NewAl1", 1), date=now, last_updated=now)
+    )
     emulator.log.clear()
     result = ticks.tick()
     order = list(ticks.instance.get_dynamic_partitions(ALBUMS))

@@ -4,7 +4,6 @@ generated images (large accounts), over real HTTP, against the recorded answers'
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -243,8 +242,13 @@ def test_deleted_albums_leave_the_search(http: httpx.Client, emu: RunningEmulato
 
 def test_clocks_move_as_on_smugmug(http: httpx.Client, emu: RunningEmulator) -> None:
     store = emu.store
-    ticks = itertools.count(1)
-    store.clock = lambda: T0 + timedelta(days=10, minutes=next(ticks))
+    # The clock moves a minute before each edit (answers read it too: their Date header).
+    now = [T0 + timedelta(days=10)]
+    store.clock = lambda: now[0]
+
+    def a_minute_later() -> None:
+        now[0] += timedelta(minutes=1)
+
     order = {"SortMethod": "LastUpdated", "count": "3"}
 
     def album(k: str) -> dict[str, Any]:
@@ -254,6 +258,7 @@ def test_clocks_move_as_on_smugmug(http: httpx.Client, emu: RunningEmulator) -> 
         return [a["AlbumKey"] for a in http.get(SEARCH, params=order).json()["Response"]["Album"]]
 
     before = album(key(0))
+    a_minute_later()
     renamed = http.patch(f"/album/{key(0)}", json={"Name": "Alpine marmot - Mar 1"})
     assert renamed.status_code == 200
     after = album(key(0))
@@ -262,6 +267,7 @@ def test_clocks_move_as_on_smugmug(http: httpx.Client, emu: RunningEmulator) -> 
     assert newest()[0] == key(0)
 
     # An upload moves ImagesLastUpdated only, as the recorded answers show.
+    a_minute_later()
     new_keys = store.upload_images(key(2), 2, first=T0)
     uploaded = album(key(2))
     assert uploaded["ImagesLastUpdated"] == "2024-03-11T12:02:00+00:00"
@@ -271,6 +277,7 @@ def test_clocks_move_as_on_smugmug(http: httpx.Client, emu: RunningEmulator) -> 
     assert [i["ImageKey"] for i in images][-2:] == new_keys == store.image_keys(key(2))[-2:]
     assert images[-1]["DateTimeOriginal"] == "2024-03-01T12:00:30+00:00"
 
+    a_minute_later()
     store.remove_images(key(2), [new_keys[0]])
     assert album(key(2))["ImagesLastUpdated"] == "2024-03-11T12:03:00+00:00"
     assert album(key(2))["ImageCount"] == 4
@@ -278,13 +285,16 @@ def test_clocks_move_as_on_smugmug(http: httpx.Client, emu: RunningEmulator) -> 
         store.remove_images(key(2), ["NoSuch1"])
 
     store.images_move_last_updated = True  # what the issue assumed, for comparison
+    a_minute_later()
     store.upload_images(key(4), 1)
     both = album(key(4))
     assert both["LastUpdated"] == both["ImagesLastUpdated"] == "2024-03-11T12:04:00+00:00"
     assert newest()[0] == key(4)
 
+    a_minute_later()
     store.rename_by_hand(key(8), "Renamed on the web site")
     assert newest() == [key(8), key(4), key(0)]
+    assert http.get(SEARCH, params=order).headers["Date"] == "Mon, 11 Mar 2024 12:05:00 GMT"
     store.touch(key(8), last_updated=T0 - timedelta(days=1))
     assert newest()[:2] == [key(4), key(0)] and newest_first(store)[-1] == key(8)
 

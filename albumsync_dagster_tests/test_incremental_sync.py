@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -379,6 +379,57 @@ def test_a_database_error_at_any_size_is_one_line(engine: Engine, database_url: 
             conn.execute(sa.text("DROP FUNCTION refuse_albums()"))
 
 
+def three_pages_of_albums(
+    engine: Engine, keys: list[str], drifted: str | None = None
+) -> dict[str, Any]:
+    """An album per key (one photo each, enrichment loaded), each carrying its canonical
+    name but ``drifted``."""
+    data = ab.account(
+        [
+            ab.album(
+                key,
+                "album 0" if key == drifted else f"Team{i}a vs Team{i}b - May 30",
+                ab.images(key, 1, first="2024-05-30T22:00:00+00:00"),
+            )
+            for i, key in enumerate(keys)
+        ],
+        timezone=TZ,
+    )
+    load(engine, data, {key: (f"Team{i}a", f"Team{i}b") for i, key in enumerate(keys)})
+    return data
+
+
+def test_a_burst_of_edits_is_listed_until_a_listing_an_hour_later_has_seen_it(
+    engine: Engine, database_url: str
+) -> None:
+    # The sorted listing stops where the last complete listing began (SmugMug's time, its
+    # Date header) less the hour's lag; not at the newest change less the lag, which after a
+    # burst of edits would list the burst again on every run until something newer changed.
+    keys = [f"Brs{i:03d}" for i in range(250)]
+    data = three_pages_of_albums(engine, keys)
+    with serving(data) as emulator:
+        now = [datetime(2026, 6, 1, 12, 0, tzinfo=UTC)]
+        emulator.store.clock = lambda: now[0]
+        env = cli_env(emulator, database_url)
+
+        def run_at(minutes: int) -> tuple[int, int]:
+            """A sync --all at that many minutes past noon: (search pages, albums worked)."""
+            now[0] = datetime(2026, 6, 1, 12, 0, tzinfo=UTC) + timedelta(minutes=minutes)
+            emulator.log.clear()
+            payload = sync_all(env)
+            assert payload["code"] == 0
+            return emulator.log.count("GET", path_contains="album!search"), len(payload["albums"])
+
+        assert sync_all(env)["summary"]["listing"] == "full"  # at noon
+        now[0] += timedelta(minutes=10)
+        for i, key in enumerate(keys):  # 250 albums edited (a new web address) at 12:10
+            emulator.store.set_url_name(key, f"game-{i}")
+        assert run_at(20) == (3, 250)  # the burst, as it happened: 251 albums listed
+        assert run_at(120) == (3, 0)  # the 12:20 listing began within the hour after it
+        assert run_at(240) == (1, 0)  # the 14:00 listing saw it all: one page from now on
+        assert run_at(300) == (1, 0)
+
+
 def test_a_full_listing_cut_short_keeps_what_it_stored_and_marks_nothing_gone(
     engine: Engine, database_url: str
 ) -> None:
@@ -388,18 +439,7 @@ def test_a_full_listing_cut_short_keeps_what_it_stored_and_marks_nothing_gone(
     keys = [f"Cut{i:03d}" for i in range(250)]
     # On the first page, renamed by the first run, then by a person; on the third page.
     renamed, deleted = keys[0], keys[240]
-    data = ab.account(
-        [
-            ab.album(
-                key,
-                "album 0" if key == renamed else f"Team{i}a vs Team{i}b - May 30",
-                ab.images(key, 1, first="2024-05-30T22:00:00+00:00"),
-            )
-            for i, key in enumerate(keys)
-        ],
-        timezone=TZ,
-    )
-    load(engine, data, {key: (f"Team{i}a", f"Team{i}b") for i, key in enumerate(keys)})
+    data = three_pages_of_albums(engine, keys, drifted=renamed)
     with serving(data) as emulator:
         env = cli_env(emulator, database_url, ALBUMSYNC_FULL_LISTING_HOURS="0")
         assert sync_all(env)["code"] == 0

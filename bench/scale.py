@@ -252,14 +252,19 @@ def run_cli(env: dict[str, str], log_path: Path) -> tuple[int, float, float, str
     return code, seconds, peak_kb / 1024, tail
 
 
-# The runs, in order: the first; the next with nothing changed, between full listings (the
-# sorted listing: what the change sensor and any run within a day cost); and the daily run
-# with nothing changed (a full listing of the account, as the schedule takes once a day).
+# The runs, in order: the first; the next with nothing changed, right after it (the sorted
+# listing, which reads again what changed within the hour before the first run's listing
+# began: its own renames); the next day's daily run with nothing changed (a full listing of
+# the account, as the schedule takes once a day; the emulator's clock moved a day on); and a
+# run after that one (the sorted listing: what each change-sensor tick and any run within the
+# day cost).
 RUNS: dict[str, dict[str, str]] = {
     "first": {},
     "no-change": {},
     "no-change-full": {"ALBUMSYNC_FULL_LISTING_HOURS": "0"},
+    "next-day": {},
 }
+A_DAY_LATER = "no-change-full"  # the emulator's clock is a day ahead from this run on
 
 
 def measure(server_url: str, size: int, photos: int, profile: str, workdir: Path) -> list[Run]:
@@ -296,6 +301,10 @@ def measure(server_url: str, size: int, photos: int, profile: str, workdir: Path
                     emu.faults.set_latency(SLOW_LATENCY_MS)
                     emu.faults.set_rate_limit(SLOW_RATE, per_seconds=1.0, aligned=True)
                     env["SMUGMUG_REQUESTS_PER_SECOND"] = str(SLOW_RATE)
+                if which == A_DAY_LATER:
+                    emu.store.clock = lambda: (
+                        datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+                    )
                 emu.log.clear()
                 before = row_counters(engine)
                 run_env = {**env, **RUNS[which]}

@@ -8,8 +8,9 @@ unlocked) and the albums new this tick, batched like ``enrichment_sensor``'s: n 
 ceil(n / ``ALBUMSYNC_BATCH_SIZE``) runs. Run keys name the albums and the versions seen, so
 a tick repeated before the runs finish requests nothing twice.
 
-Its first tick (no cursor: just turned on, a new Dagster instance) starts from the newest
-``LastUpdated`` the snapshot in PostgreSQL holds, so it runs only what differs from it. An
+Its first tick (no cursor: just turned on, a new Dagster instance) starts where the snapshot
+in PostgreSQL is complete through (the last listing of ``sync --all`` or the catalog; else
+its newest ``LastUpdated``), so it runs only what differs from it. An
 album never synced is left to the daily run unless it is new on SmugMug, and new enrichment
 is ``enrichment_sensor``'s. Uploads do not move ``LastUpdated`` (only ``ImagesLastUpdated``):
 the daily full listing finds them, and the albums deleted.
@@ -40,7 +41,8 @@ EVERY_15_MINUTES = 15 * 60
 
 
 def parse_cursor(text: str | None) -> datetime | None:
-    """The newest ``LastUpdated`` the sensor has seen (None before its first tick)."""
+    """The point the sensor's listings are complete through (None before its first tick):
+    SmugMug's time when its last listing began, or the newest ``LastUpdated`` it listed."""
     if not text:
         return None
     position = json.loads(text).get("last_updated")

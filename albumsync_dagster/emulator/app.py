@@ -16,6 +16,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -700,6 +701,9 @@ def create_app(state: EmulatorState) -> Starlette:
         if stall > 0:
             await asyncio.sleep(stall)  # the client's time-out comes first: the answer is lost
         entry.status = response.status_code
+        # Every answer carries the emulator's clock, as SmugMug's carry its own: a client
+        # knows SmugMug's time of a listing from it.
+        response.headers["Date"] = format_datetime(state.store.now(), usegmt=True)
         return response
 
     return Starlette(

@@ -97,6 +97,7 @@ def _config(state: EmulatorState, log_level: str) -> uvicorn.Config:
         access_log=False,
         lifespan="off",
         timeout_keep_alive=30,
+        date_header=False,  # the app sends Date from the store's clock
     )
 
 

@@ -226,6 +226,7 @@ class SmugMugClient:
         self._count_lock = threading.Lock()
         self._request_count = 0
         self._rate_limit_remaining: int | None = None
+        self._server_time: datetime | None = None
         self._http = httpx.Client(
             auth=OAuth1Signer(self._credentials),
             headers={"Accept": "application/json", "User-Agent": "albumsync/0.1"},
@@ -342,6 +343,12 @@ class SmugMugClient:
     def rate_limit_remaining(self) -> int | None:
         """SmugMug's ``X-RateLimit-Remaining`` in its last answer (None: never sent)."""
         return self._rate_limit_remaining
+
+    @property
+    def server_time(self) -> datetime | None:
+        """SmugMug's clock at its last answer (its ``Date`` header, whole seconds, UTC);
+        None before any answer, or when the answer had no valid ``Date``."""
+        return self._server_time
 
     def reset_request_count(self) -> None:
         with self._count_lock:
@@ -532,6 +539,15 @@ class SmugMugClient:
         # Half fixed, half random: retries from many workers spread out, yet always wait.
         return ceiling / 2 + self._random.uniform(0, ceiling / 2)
 
+    def _note_server_time(self, response: httpx.Response) -> None:
+        stamp = response.headers.get("Date")
+        try:
+            when = parsedate_to_datetime(stamp) if stamp else None
+        except (TypeError, ValueError):
+            when = None
+        if when is not None and when.tzinfo is not None:
+            self._server_time = when.astimezone(UTC)
+
     def _note_rate_headers(self, response: httpx.Response) -> None:
         remaining = response.headers.get("X-RateLimit-Remaining")
         if remaining is None:
@@ -625,6 +641,7 @@ class SmugMugClient:
                 "%s %s -> %d in %.3f s", method, current_path, status, time.monotonic() - started
             )
             self._note_rate_headers(response)
+            self._note_server_time(response)
 
             if status in _REDIRECT_STATUSES:
                 redirects += 1
