@@ -350,6 +350,19 @@ def test_rate_limit_headers_pause_instead_of_429(emu: RunningEmulator, make_clie
     assert elapsed >= 0.9
 
 
+def test_smugmugs_time_is_read_from_each_answer(emu: RunningEmulator, make_client: Any) -> None:
+    # The sorted listing's cursor is SmugMug's time (the Date header), not this machine's.
+    client = make_client()
+    assert client.server_time is None  # no answer yet
+    emu.store.clock = lambda: datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+    client.get_album(ONE)
+    assert client.server_time == datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+    emu.store.clock = lambda: datetime(2031, 1, 2, 3, 9, 0, tzinfo=UTC)
+    emu.faults.fail_next(1, status=503)  # an error answer carries the time too
+    client.get_album(ONE)
+    assert client.server_time == datetime(2031, 1, 2, 3, 9, 0, tzinfo=UTC)
+
+
 def test_5xx_recovery(emu: RunningEmulator, make_client: Any) -> None:
     client = make_client()
     emu.faults.fail_next(2, status=503)
