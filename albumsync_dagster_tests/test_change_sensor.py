@@ -97,7 +97,7 @@ def test_changed_albums_become_batched_runs_of_exactly_them(synced: Any, engine:
     ticks, emulator = synced
     emulator.log.clear()
     first = ticks.tick()
-    # First tick, no cursor: from the snapshot's newest change; nothing differs from it.
+    # First tick, no cursor: from where the snapshot's last listing left off; nothing differs.
     assert first.run_requests == [] and first.skip_reason
     assert parse_cursor(ticks.cursor) is not None
     assert emulator.log.count("GET", path_contains="!images") == 0

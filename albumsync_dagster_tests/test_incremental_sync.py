@@ -163,7 +163,7 @@ def test_daily_run_touches_only_what_changed(engine: Engine, database_url: str) 
         assert image_listings(emulator) == []
         assert emulator.log.count("PATCH") == 0
         written = rows_written_since(engine, before)
-        # Only the cursors: when the listing ran, and the newest LastUpdated seen.
+        # Only the cursors: when the listing ran, and where it began (SmugMug's time).
         assert set(written) == {"sync_cursors"} and written["sync_cursors"] <= 2, written
         assert count_rows(engine, "smugmug_images") == images_before
 
@@ -225,7 +225,7 @@ def test_between_full_listings_the_sorted_listing_finds_edits_in_a_page(
         first = sync_all(env)
         assert first["summary"]["listing"] == "full"  # the first run lists everything
 
-        # Nothing changed: one page of album!search (stopped at the newest change seen, less
+        # Nothing changed: one page of album!search (stopped where the last listing began, less
         # the lag), no user!albums, no image listing.
         emulator.log.clear()
         quiet = sync_all(env)
