@@ -102,7 +102,7 @@ _WORK = sa.text(
         LEFT JOIN disagree d ON d.album_key = s.album_key
         WHERE s.gone_at IS NULL {filter}
     )
-    SELECT * FROM compared
+    SELECT album_key, {reasons} AS reasons FROM compared
     WHERE never_synced OR smugmug_changed OR images_changed OR enrichment_changed
        OR lock_changed OR settings_changed OR pending OR rows_disagree
     ORDER BY album_key
@@ -119,6 +119,13 @@ _REASONS = (
     ("pending", PENDING_RENAME),
     ("rows_disagree", ROWS_DISAGREE),
 )
+# An album's reasons come back as one integer, a bit per reason: two columns a row, not
+# nine (a first run's plan holds a row per album of the account).
+_REASON_BITS = " + ".join(f"{column}::int * {1 << bit}" for bit, (column, _) in enumerate(_REASONS))
+
+
+def _reasons_of(bits: int) -> tuple[str, ...]:
+    return tuple(text for bit, (_, text) in enumerate(_REASONS) if bits & (1 << bit))
 
 
 def albums_to_sync(
@@ -129,15 +136,18 @@ def albums_to_sync(
         "decided_with": decided_with,
         "open_states": [str(state) for state in OPEN],
     }
-    query = _WORK.text.format(filter="")
+    where = ""
     if album_keys is not None:
-        query = _WORK.text.format(filter="AND s.album_key = ANY(CAST(:keys AS text[]))")
+        where = "AND s.album_key = ANY(CAST(:keys AS text[]))"
         params["keys"] = list(album_keys)
+    query = _WORK.text.format(filter=where, reasons=_REASON_BITS)
+    # One tuple per combination of reasons, shared by the albums that have it.
+    combinations: dict[int, tuple[str, ...]] = {}
     with engine.connect() as conn:
         rows = conn.execute(sa.text(query), params)
         reasons = {
-            r.album_key: tuple(text for column, text in _REASONS if getattr(r, column))
-            for r in rows
+            key: combinations.get(bits) or combinations.setdefault(bits, _reasons_of(bits))
+            for key, bits in rows
         }
         keys = None if album_keys is None else list(album_keys)
         for key in sorted(disagreeing_copies(conn, keys)):
