@@ -1,10 +1,11 @@
-"""Benchmark: large accounts, `albumsync sync --all --apply` run twice (first run, then the
-daily run with nothing changed), at 1,000 / 10,000 / 100,000 albums of ~100 photos.
+"""Benchmark: large accounts, `albumsync sync --all --apply` run four times (the first run;
+with nothing changed: right after it, the next day's daily run, a run after that), at 1,000 /
+10,000 / 100,000 albums of ~100 photos (see ``RUNS``).
 
 Per size and SmugMug profile it builds a fresh database (every photo's row, every album's
 enrichment; 40% of the albums carry a drifted name, the rest their canonical one) and a
 fresh emulator account (generated images: no object per photo), runs the CLI as a
-subprocess twice and records, per run:
+subprocess and records, per run:
 
 - wall time, exit status and the CLI's summary line;
 - SmugMug requests as the emulator logged them, by kind (album list pages, album!search
