@@ -109,16 +109,15 @@ def smugmug_names(engine: Engine, album_keys: Iterable[str] | None = None) -> di
         return {r.album_key: r.name for r in conn.execute(query)}
 
 
-def _albums_known_before(conn: Connection, album_keys: Iterable[str]) -> dict[str, datetime | None]:
-    """``gone_at`` of the albums of ``album_keys`` the snapshot holds (None: not gone)."""
-    return {
-        row.album_key: row.gone_at
-        for row in conn.execute(
-            sa.select(smugmug_albums.c.album_key, smugmug_albums.c.gone_at).where(
-                any_of(smugmug_albums.c.album_key, album_keys)
-            )
-        )
-    }
+# Of the keys given, those the snapshot does not hold as an album SmugMug has.
+_NOT_HELD = sa.text(
+    """
+    SELECT k FROM unnest(CAST(:keys AS text[])) AS k
+    WHERE NOT EXISTS (
+        SELECT 1 FROM smugmug_albums s WHERE s.album_key = k AND s.gone_at IS NULL
+    )
+    """
+)
 
 
 def _store_page(engine: Engine, albums: list[Album]) -> list[str]:
@@ -127,13 +126,9 @@ def _store_page(engine: Engine, albums: list[Album]) -> list[str]:
 
     def store() -> list[str]:
         with engine.begin() as conn:
-            before = _albums_known_before(conn, (a.album_key for a in albums))
+            new = list(conn.execute(_NOT_HELD, {"keys": [a.album_key for a in albums]}).scalars())
             store_albums(conn, albums)
-        return [
-            a.album_key
-            for a in albums
-            if a.album_key not in before or before[a.album_key] is not None
-        ]
+        return new
 
     # One transaction: a connection lost in it loses nothing, so it is simply tried again.
     return retry_on_connection_loss(store, what="storing the SmugMug catalog")
@@ -162,6 +157,15 @@ class _Listing:
         """
         known = [t for t in (self.newest_change, self.began) if t is not None]
         return max(known, default=None)
+
+    def snapshot(self, gone_keys: list[str]) -> CatalogSnapshot:
+        return CatalogSnapshot(
+            listed=len(self.listed),
+            image_count=self.image_count,
+            new_keys=sorted(self.new_keys),
+            gone_keys=gone_keys,
+            listed_through=self.through,
+        )
 
 
 def _store_listing(engine: Engine, client: SmugMugClient, albums: Iterable[Album]) -> _Listing:
@@ -221,14 +225,7 @@ def refresh_catalog(
             advance_newest_change(conn, seen.through)
         return gone
 
-    gone = retry_on_connection_loss(finish, what="storing the SmugMug catalog")
-    return CatalogSnapshot(
-        listed=len(seen.listed),
-        image_count=seen.image_count,
-        new_keys=sorted(seen.new_keys),
-        gone_keys=gone,
-        listed_through=seen.through,
-    )
+    return seen.snapshot(retry_on_connection_loss(finish, what="storing the SmugMug catalog"))
 
 
 def refresh_changed(engine: Engine, client: SmugMugClient, since: datetime) -> CatalogSnapshot:
@@ -245,13 +242,7 @@ def refresh_changed(engine: Engine, client: SmugMugClient, since: datetime) -> C
             advance_newest_change(conn, seen.through)
 
     retry_on_connection_loss(finish, what="storing the SmugMug catalog")
-    return CatalogSnapshot(
-        listed=len(seen.listed),
-        image_count=seen.image_count,
-        new_keys=sorted(seen.new_keys),
-        gone_keys=[],
-        listed_through=seen.through,
-    )
+    return seen.snapshot(gone_keys=[])
 
 
 def _keys_not_gone(conn: Connection) -> Iterator[str]:

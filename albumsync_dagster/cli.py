@@ -398,17 +398,19 @@ class RunTally:
         from albumsync_dagster.sync_summary import SummaryTally
 
         self.summary = SummaryTally(verbose=verbose)
-        self.albums = 0
         self.actions: dict[str, int] = {}
         self.failed = 0
         self.rows_updated = 0
         self.photo_rows = 0
         self.without_rows: list[str] = []  # albums no visible row was found for
 
+    @property
+    def albums(self) -> int:
+        return self.summary.albums
+
     def add(self, outcome: Any) -> None:
         from albumsync_dagster.sync_summary import SyncedAlbum
 
-        self.albums += 1
         self.actions[outcome.action] = self.actions.get(outcome.action, 0) + 1
         self.failed += bool(outcome.failed)
         self.rows_updated += outcome.rows_updated

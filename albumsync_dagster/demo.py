@@ -36,7 +36,12 @@ from albumsync_dagster.emulator.demo_account import DemoAccount, build_demo
 from albumsync_dagster.migrations import migrate
 from albumsync_dagster.name_changes import SmugMugRenamed, Status, changes_since
 from albumsync_dagster.settings import Settings
-from albumsync_dagster.sync_summary import SummaryPrinter, SyncedAlbum, print_sync_summary
+from albumsync_dagster.sync_summary import (
+    SummaryPrinter,
+    SummaryTally,
+    SyncedAlbum,
+    print_sync_summary,
+)
 from albumsync_dagster.verify_report import VerifyReport
 
 if TYPE_CHECKING:
@@ -492,7 +497,7 @@ def _report(
         print_verify_report(console, summary.report, verbose=True)
     threshold = Settings.from_env().drift_threshold
     summary.groups = print_sync_summary(
-        console, synced_albums(engine, since), threshold=threshold, verbose=verbose
+        console, SummaryTally.of(synced_albums(engine, since), verbose=verbose), threshold=threshold
     )
     print_photo_rows(console, summary.rows, rows_updated=summary.rows_updated)
 

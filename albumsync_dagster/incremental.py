@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -124,6 +125,7 @@ _REASONS = (
 _REASON_BITS = " + ".join(f"{column}::int * {1 << bit}" for bit, (column, _) in enumerate(_REASONS))
 
 
+@cache  # one tuple per combination of reasons, shared by the albums that have it
 def _reasons_of(bits: int) -> tuple[str, ...]:
     return tuple(text for bit, (_, text) in enumerate(_REASONS) if bits & (1 << bit))
 
@@ -141,14 +143,9 @@ def albums_to_sync(
         where = "AND s.album_key = ANY(CAST(:keys AS text[]))"
         params["keys"] = list(album_keys)
     query = _WORK.text.format(filter=where, reasons=_REASON_BITS)
-    # One tuple per combination of reasons, shared by the albums that have it.
-    combinations: dict[int, tuple[str, ...]] = {}
     with engine.connect() as conn:
         rows = conn.execute(sa.text(query), params)
-        reasons = {
-            key: combinations.get(bits) or combinations.setdefault(bits, _reasons_of(bits))
-            for key, bits in rows
-        }
+        reasons = {key: _reasons_of(bits) for key, bits in rows}
         keys = None if album_keys is None else list(album_keys)
         for key in sorted(disagreeing_copies(conn, keys)):
             reasons[key] = (*reasons.get(key, ()), COPIES_DISAGREE)

@@ -138,6 +138,13 @@ class SummaryTally:
         self.waiting = {action: Sample(examples) for action, _ in NEEDS_A_PERSON}
         self.suspicious = Sample(examples)
 
+    @classmethod
+    def of(cls, albums: Iterable[SyncedAlbum], *, verbose: bool = False) -> SummaryTally:
+        tally = cls(verbose=verbose)
+        for album in albums:
+            tally.add(album)
+        return tally
+
     def add(self, album: SyncedAlbum) -> None:
         group = group_of(album)
         if group == "renamed":
@@ -190,22 +197,11 @@ def _examples(sample: Sample, *, verbose: bool, drift: bool = False) -> list[str
 
 
 def print_sync_summary(
-    console: Console,
-    albums: Iterable[SyncedAlbum] | SummaryTally,
-    *,
-    threshold: int,
-    dry_run: bool = False,
-    verbose: bool = False,
+    console: Console, tally: SummaryTally, *, threshold: int, dry_run: bool = False
 ) -> dict[str, int]:
-    """Print the summary of the albums given (or tallied); returns the albums per group
-    (they add up to the albums given)."""
-    if isinstance(albums, SummaryTally):
-        tally = albums
-        verbose = tally.verbose
-    else:
-        tally = SummaryTally(verbose=verbose)
-        for album in albums:
-            tally.add(album)
+    """Print the summary of the albums tallied (every one of them with the tally's
+    ``verbose``); returns the albums per group (they add up to the albums tallied)."""
+    verbose = tally.verbose
     out = SummaryPrinter(console)
     renamed = tally.renamed
 
